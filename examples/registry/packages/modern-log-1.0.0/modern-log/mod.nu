@@ -1,0 +1,4 @@
+use utils
+
+# Print a log line.
+export def info [msg: string] { print $"[info] ($msg) (utils version)" }

@@ -1,0 +1,7 @@
+"""Allows `python -m nupm`."""
+
+import sys
+
+from nupm.cli import main
+
+sys.exit(main())

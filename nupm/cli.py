@@ -1,0 +1,94 @@
+"""Command-line entry point: parses arguments and dispatches to nupm.commands.*; no logic here."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from nupm import __version__
+from nupm.errors import NupmError
+
+
+def _add_registry(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--registry", metavar="NAME|PATH", help="use only this registry (a configured name or a path)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nupm", description="Shell-native package and environment manager.")
+    parser.add_argument("--version", action="version", version=f"nupm {__version__}")
+    parser.add_argument("-C", "--directory", metavar="DIR", help="run as if started in DIR")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("init", help="create nupm.toml in the current directory")
+    p.add_argument("--name", help="package name (default: the directory's name)")
+    p.add_argument("--type", choices=["module", "script", "custom"], default=None,
+                   help="package type (default: guessed from the files, else module)")
+    p.add_argument("--version", dest="pkg_version", default="0.1.0", metavar="VERSION")
+
+    p = sub.add_parser("add", help="add dependencies, then lock and install")
+    p.add_argument("specs", nargs="*", metavar="SPEC", help="name or name@range")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--path", help="a local package directory")
+    source.add_argument("--git", metavar="URL", help="a git repository")
+    ref = p.add_mutually_exclusive_group()
+    ref.add_argument("--tag")
+    ref.add_argument("--rev")
+    ref.add_argument("--branch")
+    _add_registry(p)
+
+    p = sub.add_parser("remove", help="remove dependencies, then lock and install")
+    p.add_argument("names", nargs="+", metavar="NAME")
+
+    p = sub.add_parser("lock", help="resolve nupm.toml into nupm.lock")
+    p.add_argument("--check", action="store_true", help="exit 1 and say what changed if the lock is stale")
+    _add_registry(p)
+
+    p = sub.add_parser("install", help="lock if needed, fill the store, generate .nupm/")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--locked", action="store_true", help="fail if nupm.lock is missing or stale")
+    mode.add_argument("--frozen", action="store_true", help="install exactly nupm.lock, no resolution")
+    _add_registry(p)
+
+    p = sub.add_parser("update", help="re-resolve to the newest allowed versions")
+    p.add_argument("names", nargs="*", metavar="NAME", help="only these packages (default: all)")
+    _add_registry(p)
+
+    for name, text in (("list", "list locked packages"), ("tree", "show the dependency tree")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+
+    p = sub.add_parser("why", help="show why a package is in the environment")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    return parser
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from importlib import import_module
+
+    module = {"init": "init", "add": "edit", "remove": "edit", "lock": "lock", "install": "install",
+              "update": "install", "list": "inspect", "tree": "inspect", "why": "inspect"}[args.command]
+    handler = getattr(import_module(f"nupm.commands.{module}"), f"run_{args.command}")
+    return handler(args) or 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.directory:
+            os.chdir(args.directory)
+        return _dispatch(args)
+    except NupmError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except FileNotFoundError as e:
+        print(f"error: {e.strerror}: {e.filename}", file=sys.stderr)
+        return 1
+    except PermissionError as e:
+        print(f"error: permission denied: {e.filename}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""One module per command family; each `run_<command>(args)` returns an exit code."""

@@ -1,0 +1,135 @@
+"""`nupm add` and `nupm remove`: edit the manifest, then lock and install.
+
+The edit is validated and resolved first; manifest, lock and environment are written only when
+everything succeeded, so a failed add leaves every file as it was.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from nupm import manifest as manifest_mod
+from nupm import project as proj
+from nupm.errors import NupmError, UsageError
+from nupm.fsutil import atomic_write
+from nupm.manifest import Requirement
+from nupm.manifest_edit import with_dependencies, without_dependencies
+from nupm.paths import MANIFEST
+from nupm.versions import Range, VersionError
+
+
+def _editable(project: proj.Project) -> str:
+    if project.manifest.path.name != MANIFEST:
+        raise NupmError(f"{project.manifest.path.name} is read as is; run `nupm init` to add a {MANIFEST} to edit")
+    return project.manifest.path.read_text(encoding="utf-8")
+
+
+def _requirements(args, project: proj.Project) -> list[Requirement]:
+    if (args.tag or args.rev or args.branch) and not args.git:
+        raise UsageError("--tag, --rev and --branch go with --git")
+    if args.path or args.git:
+        return [_pinned(args, project)]
+    if not args.specs:
+        raise UsageError("nothing to add: give package names (name or name@range), --path or --git")
+    reqs = []
+    for spec in args.specs:
+        name, range_text = manifest_mod.parse_spec(spec)
+        _check_name(name)
+        reqs.append(Requirement(name, _range(range_text or "*"), registry=_pinned_registry(args)))
+    return reqs
+
+
+def _pinned_registry(args) -> str | None:
+    """A registry named on the command line is pinned in the manifest only if it is a configured name."""
+    if not args.registry:
+        return None
+    from nupm.config import load_config
+
+    return args.registry if args.registry in load_config().registries else None
+
+
+def _check_name(name: str) -> None:
+    if not manifest_mod.valid_name(name):
+        raise UsageError(f"invalid package name {name!r}: use {manifest_mod.NAME_RULE}")
+
+
+def _range(text: str) -> Range:
+    try:
+        return Range(text)
+    except VersionError as e:
+        raise UsageError(str(e)) from None
+
+
+def _pinned(args, project: proj.Project) -> Requirement:
+    if len(args.specs) > 1:
+        raise UsageError("--path and --git take at most one package")
+    name, range_text = manifest_mod.parse_spec(args.specs[0]) if args.specs else (None, None)
+    range_ = _range(range_text) if range_text else None
+    if args.path:
+        target = Path(args.path).absolute()
+        found = manifest_mod.manifest_in(target)
+        if found is None:
+            raise NupmError(f"{args.path}: no nupm.toml or nupm.nuon there")
+        real_name = manifest_mod.load(found).name
+        rel = Path(os.path.relpath(target, project.root)).as_posix()
+        return Requirement(name or real_name, range_, path=rel)
+    ref = next(((k, getattr(args, k)) for k in ("tag", "rev", "branch") if getattr(args, k)), None)
+    name = name or Path(args.git.rstrip("/")).name.removesuffix(".git")
+    _check_name(name)
+    return Requirement(name, range_, git=args.git, git_ref=ref)
+
+
+def _caret(reqs: list[Requirement], lock) -> list[Requirement]:
+    """`nupm add foo` records `^<resolved version>`, as cargo add and uv add do."""
+    versions = {p.name: p.version for p in lock.packages}
+    out = []
+    for req in reqs:
+        if req.kind == "registry" and str(req.range) == "*" and req.name in versions:
+            req = replace(req, range=Range("^" + versions[req.name]))
+        out.append(req)
+    return out
+
+
+def run_add(args) -> int:
+    project = proj.find(Path.cwd())
+    old_text = _editable(project)
+    reqs = _requirements(args, project)
+    if any(r.name == project.manifest.name for r in reqs):
+        raise UsageError(f"a package cannot depend on itself ({project.manifest.name})")
+    path = project.manifest.path
+    trial = proj.Project(manifest_mod.load_toml_text(path, with_dependencies(old_text, reqs)))
+    keep = proj.read_lock(project)
+    lock = proj.resolve_lock(trial, args.registry, keep=keep, unlock={r.name for r in reqs})
+    final_text = with_dependencies(old_text, _caret(reqs, lock))
+    final = proj.Project(manifest_mod.load_toml_text(path, final_text))
+    lock.requirements = proj.lock_mod.requirement_table(final.manifest)
+    report = proj.install_lock(final, lock)  # store entries first: the old env keeps working on failure
+    atomic_write(path, final_text)
+    proj.write_lock(final, lock)
+    for req in _caret(reqs, lock):
+        proj.status(f"Added {req.name} {req.describe()}")
+    _summary(report)
+    return 0
+
+
+def run_remove(args) -> int:
+    project = proj.find(Path.cwd())
+    old_text = _editable(project)
+    missing = [n for n in args.names if n not in project.manifest.dependencies]
+    if missing:
+        raise NupmError(f"not a dependency of {project.manifest.name}: {', '.join(missing)}")
+    path = project.manifest.path
+    final = proj.Project(manifest_mod.load_toml_text(path, without_dependencies(old_text, args.names)))
+    lock = proj.resolve_lock(final, None, keep=proj.read_lock(project))
+    report = proj.install_lock(final, lock)
+    atomic_write(path, without_dependencies(old_text, args.names))
+    proj.write_lock(final, lock)
+    proj.status(f"Removed {', '.join(args.names)}")
+    _summary(report)
+    return 0
+
+
+def _summary(report: proj.InstallReport) -> None:
+    proj.status(f"{report.packages} packages in the environment, {report.fetched} newly added to the store")

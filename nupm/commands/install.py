@@ -1,0 +1,42 @@
+"""`nupm install` and `nupm update`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nupm import project as proj
+from nupm.errors import NupmError
+
+
+def _report(report: proj.InstallReport) -> None:
+    if report.fetched or report.env_changed:
+        proj.status(f"Installed {report.packages} packages ({report.fetched} new in the store); "
+                    f"environment written to .nupm/")
+    else:
+        proj.status(f"Up to date: {report.packages} packages")
+
+
+def run_install(args) -> int:
+    project = proj.find(Path.cwd())
+    _report(proj.sync(project, args.registry, locked=args.locked, frozen=args.frozen))
+    return 0
+
+
+def run_update(args) -> int:
+    project = proj.find(Path.cwd())
+    old = proj.read_lock(project)
+    names = set(args.names)
+    if names and old is not None:
+        unknown = names - {p.name for p in old.packages}
+        if unknown:
+            raise NupmError(f"not in {project.lock_path.name}: {', '.join(sorted(unknown))}")
+    unlock = names or {p.name for p in (old.packages if old else [])}
+    before = {p.name: p.version for p in (old.packages if old else [])}
+    lock = proj.resolve_lock(project, args.registry, keep=old, unlock=unlock)
+    report = proj.install_lock(project, lock)
+    proj.write_lock(project, lock)
+    for pkg in lock.packages:
+        if before.get(pkg.name) != pkg.version:
+            proj.status(f"Updated {pkg.name} {before.get(pkg.name, '(new)')} -> {pkg.version}")
+    _report(report)
+    return 0

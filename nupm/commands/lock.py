@@ -1,0 +1,26 @@
+"""`nupm lock [--check]`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nupm import project as proj
+from nupm.paths import LOCKFILE
+
+
+def run_lock(args) -> int:
+    project = proj.find(Path.cwd())
+    old = proj.read_lock(project)
+    reasons = proj.stale_reasons(project, old)
+    if args.check:
+        if reasons:
+            print(f"{LOCKFILE} is out of date:")
+            for reason in reasons:
+                print(f"  {reason}")
+            return 1
+        proj.status(f"{LOCKFILE} is up to date")
+        return 0
+    lock = old if not reasons else proj.resolve_lock(project, args.registry, keep=old)
+    changed = proj.write_lock(project, lock)
+    proj.status(f"{'Locked' if changed else 'Up to date:'} {len(lock.packages)} packages")
+    return 0

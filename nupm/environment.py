@@ -1,0 +1,149 @@
+"""The environment: what a locked project puts on PATH and in Nushell's lib dirs.
+
+`describe` computes the description shell-free from the manifest and the store entries; `write`
+materialises `.nupm/` (bin/ commands, lib/ module links, env.json) beside the old one and swaps it
+in. Activation modules for each shell are compiled from env.json alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from pathlib import Path
+
+from nupm.errors import NupmError
+from nupm.fsutil import make_temp_dir, remove_tree, replace_dir
+from nupm.manifest import Manifest
+from nupm.paths import ENV_DESCRIPTION
+from nupm.store import StoreEntry
+
+DESCRIPTION_VERSION = 1
+
+
+class ConflictingNames(NupmError):
+    pass
+
+
+def describe(manifest: Manifest, entries: list[StoreEntry], env_dir: Path) -> dict:
+    """The complete, machine-readable description of one environment."""
+    env_dir = env_dir.absolute()
+    modules: dict[str, str] = {}
+    commands: dict[str, dict] = {}
+    owners: dict[str, str] = {}
+    packages = []
+    for entry in sorted(entries, key=lambda e: e.name):
+        _offer(entry.name, entry.path, entry, modules, commands, owners)
+        packages.append({"name": entry.name, "version": entry.version, "type": entry.type,
+                         "hash": entry.hash, "store": str(entry.path)})
+    own = _own_offer(manifest)
+    if own:
+        _offer(manifest.name, manifest.root.absolute(), own, modules, commands, owners)
+    return {
+        "version": DESCRIPTION_VERSION,
+        "name": manifest.name,
+        "kind": "project",
+        "root": str(manifest.root.absolute()),
+        "env_dir": str(env_dir),
+        "path": [str(env_dir / "bin")],
+        "lib_dirs": [str(env_dir / "lib")],
+        "variables": dict(sorted(manifest.env.items())),
+        "modules": dict(sorted(modules.items())),
+        "commands": dict(sorted(commands.items())),
+        "packages": packages,
+    }
+
+
+def _own_offer(manifest: Manifest) -> StoreEntry | None:
+    """The project's own module or scripts, live from its directory (like an editable install)."""
+    root = manifest.root
+    modules, scripts = {}, {}
+    if manifest.type == "module" and (root / manifest.name / "mod.nu").is_file():
+        modules[manifest.name] = manifest.name
+    if manifest.type == "script" and (root / f"{manifest.name}.nu").is_file():
+        scripts[manifest.name] = f"{manifest.name}.nu"
+    for extra in manifest.scripts:
+        if (root / extra).is_file():
+            scripts[Path(extra).name.removesuffix(".nu")] = extra
+    if not modules and not scripts:
+        return None
+    return StoreEntry(path=root, name=manifest.name, version=manifest.version, type=manifest.type,
+                      hash="", modules=modules, scripts=scripts, binaries={})
+
+
+def _offer(owner: str, base: Path, entry: StoreEntry, modules: dict, commands: dict, owners: dict) -> None:
+    for name, rel in entry.modules.items():
+        _claim(owners, f"module {name}", owner)
+        modules[name] = str(base / rel)
+    for name, rel in entry.scripts.items():
+        _claim(owners, f"command {name}", owner)
+        commands[name] = {"kind": "nu-script", "target": str(base / rel), "package": owner}
+    for name, rel in entry.binaries.items():
+        _claim(owners, f"command {name}", owner)
+        commands[name] = {"kind": "binary", "target": str(base / rel), "package": owner}
+
+
+def _claim(owners: dict, what: str, owner: str) -> None:
+    if what in owners and owners[what] != owner:
+        raise ConflictingNames(f"{what} is provided by both {owners[what]} and {owner}")
+    owners[what] = owner
+
+
+def render_description(description: dict) -> str:
+    return json.dumps(description, indent=2, ensure_ascii=False) + "\n"
+
+
+def is_current(env_dir: Path, description: dict) -> bool:
+    try:
+        return (env_dir / ENV_DESCRIPTION).read_text() == render_description(description)
+    except (FileNotFoundError, UnicodeDecodeError):
+        return False
+
+
+def write(env_dir: Path, description: dict, extra_files: dict[str, str] | None = None) -> bool:
+    """Regenerate `env_dir` atomically; False (and nothing touched) when it is already current."""
+    text = render_description(description)
+    if is_current(env_dir, description):
+        return False
+    tmp = make_temp_dir(env_dir.parent, f"{env_dir.name}.tmp-")
+    try:
+        _fill(tmp, description)
+        for name, content in (extra_files or {}).items():
+            (tmp / name).write_text(content)
+        (tmp / ENV_DESCRIPTION).write_text(text)
+        os.chmod(tmp, 0o755)
+        replace_dir(tmp, env_dir)
+    except BaseException:
+        remove_tree(tmp)
+        raise
+    return True
+
+
+def _fill(tmp: Path, description: dict) -> None:
+    (tmp / "bin").mkdir()
+    (tmp / "lib").mkdir()
+    (tmp / ".gitignore").write_text("*\n")
+    lib_dir = description["lib_dirs"][0]
+    for name, target in description["modules"].items():
+        os.symlink(target, tmp / "lib" / name)
+    for name, command in description["commands"].items():
+        path = tmp / "bin" / name
+        if command["kind"] == "binary":
+            os.symlink(command["target"], path)
+        else:
+            path.write_text(script_wrapper(command["target"], lib_dir))
+            os.chmod(path, 0o755)
+
+
+def script_wrapper(script: str, lib_dir: str) -> str:
+    """A POSIX sh launcher: the script runs in nu with the environment's modules importable."""
+    return ("#!/bin/sh\n"
+            "# generated by nupm\n"
+            f'exec "${{NUPM_NU:-nu}}" --include-path {shlex.quote(lib_dir)} {shlex.quote(script)} "$@"\n')
+
+
+def read_description(env_dir: Path) -> dict | None:
+    try:
+        return json.loads((env_dir / ENV_DESCRIPTION).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None

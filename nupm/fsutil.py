@@ -1,0 +1,180 @@
+"""Filesystem primitives every stage uses: atomic writes, atomic directory swaps, tree hashes.
+
+Every write nupm makes goes through here, so an interrupted nupm leaves the old state or the new.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from nupm.errors import NupmError
+
+# Directories that belong to a working copy, never to a package's content.
+IGNORED_NAMES = frozenset({".git", ".nupm", ".hg", ".svn"})
+
+
+class UnsafeTree(NupmError):
+    """A package tree holds something nupm refuses to install."""
+
+
+def atomic_write(path: Path, data: str | bytes, mode: int | None = None) -> None:
+    """Write a file by temp file + rename; keeps the old file's mode unless told."""
+    path = Path(path)
+    raw = data.encode() if isinstance(data, str) else data
+    if mode is None:
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            mode = 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(raw)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+
+
+def write_if_changed(path: Path, data: str) -> bool:
+    """Atomically write `data` unless the file already holds exactly it."""
+    try:
+        if path.read_text() == data:
+            return False
+    except (FileNotFoundError, UnicodeDecodeError):
+        pass
+    atomic_write(path, data)
+    return True
+
+
+def _unlink_quietly(path: str | Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2); False where the kernel or libc can't."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    res = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    return res == 0
+
+
+def replace_dir(new: Path, target: Path) -> None:
+    """Put directory `new` in place of `target`, which may exist; readers see one or the other."""
+    if not target.exists():
+        os.rename(new, target)
+        return
+    if _exchange(new, target):
+        remove_tree(new)  # `new` now holds the old content
+        return
+    old = target.with_name(f"{target.name}.old-{os.getpid()}")
+    os.rename(target, old)
+    os.rename(new, target)
+    remove_tree(old)
+
+
+def make_temp_dir(parent: Path, prefix: str) -> Path:
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a tree even when nupm made it read-only."""
+    if not os.path.lexists(path):
+        return
+    if path.is_symlink() or not path.is_dir():
+        path.unlink()
+        return
+
+    def onerror(func, p, _exc):
+        os.chmod(os.path.dirname(p), 0o700)
+        if os.path.isdir(p) and not os.path.islink(p):
+            os.chmod(p, 0o700)
+        func(p)
+
+    for dirpath, dirnames, _ in os.walk(path):
+        os.chmod(dirpath, 0o700)
+        for d in dirnames:
+            full = os.path.join(dirpath, d)
+            if not os.path.islink(full):
+                os.chmod(full, 0o700)
+    shutil.rmtree(path, onerror=onerror)
+
+
+def iter_tree(root: Path) -> Iterator[tuple[str, Path, bool]]:
+    """Yield (relative posix path, path, executable) for each file, sorted; refuse links and specials."""
+    stack = [(root, "")]
+    files: list[tuple[str, Path, bool]] = []
+    while stack:
+        directory, prefix = stack.pop()
+        with os.scandir(directory) as it:
+            for entry in it:
+                if entry.name in IGNORED_NAMES:
+                    continue
+                rel = prefix + entry.name
+                if entry.is_symlink():
+                    raise UnsafeTree(f"refusing symlink in package tree: {rel}")
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((Path(entry.path), rel + "/"))
+                elif entry.is_file(follow_symlinks=False):
+                    executable = bool(entry.stat(follow_symlinks=False).st_mode & stat.S_IXUSR)
+                    files.append((rel, Path(entry.path), executable))
+                else:
+                    raise UnsafeTree(f"refusing special file in package tree: {rel}")
+    files.sort(key=lambda f: f[0].encode("utf-8", "surrogateescape"))
+    yield from files
+
+
+def file_digest(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def tree_hash(root: Path) -> str:
+    """sha256 over sorted relative paths, exec bits and contents: `sha256-<hex>`."""
+    h = hashlib.sha256()
+    for rel, path, executable in iter_tree(root):
+        line = f"{rel}\0{'x' if executable else '-'}\0{file_digest(path)}\n"
+        h.update(line.encode("utf-8", "surrogateescape"))
+    return "sha256-" + h.hexdigest()
+
+
+def copy_tree(src: Path, dst: Path) -> None:
+    """Copy a package tree (files and exec bits only) into the empty or missing `dst`."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for rel, path, executable in iter_tree(src):
+        target = dst / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        os.chmod(target, 0o755 if executable else 0o644)
+
+
+def make_read_only(root: Path) -> None:
+    """Files and directories lose their write bits; exec bits stay as they were."""
+    for dirpath, dirnames, filenames in os.walk(root, topdown=False):
+        for name in filenames:
+            p = os.path.join(dirpath, name)
+            os.chmod(p, stat.S_IMODE(os.lstat(p).st_mode) & ~0o222)
+        for name in dirnames:
+            os.chmod(os.path.join(dirpath, name), 0o555)
+    os.chmod(root, 0o555)

@@ -1,0 +1,365 @@
+"""The project manifest: `nupm.toml`, or Nushell nupm's `nupm.nuon`, read into one `Manifest`.
+
+Reading uses tomllib (fast, exact error positions); every edit goes through tomlkit so the user's
+comments and layout survive.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nupm import nuon
+from nupm.errors import BadInput, NupmError
+from nupm.paths import MANIFEST, NUON_MANIFEST
+from nupm.versions import Range, Version, VersionError
+
+NAME_RULE = "lowercase letters, digits, - and _, starting with a letter"
+_NAME = re.compile(r"[a-z][a-z0-9_-]*\Z")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+PACKAGE_TYPES = ("module", "script", "custom")
+GIT_REFS = ("tag", "rev", "branch")
+# Variables an environment's [env] must not set: the activation machinery owns them.
+RESERVED_ENV = frozenset({"PATH", "NUPM_ENV", "NUPM_ENV_ROOT", "NU_LIB_DIRS", "PS1", "PROMPT_COMMAND",
+                          "HOME", "PWD", "OLDPWD", "SHELL"})
+_PACKAGE_KEYS = {"name", "version", "type", "description", "scripts", "authors", "license",
+                 "repository", "homepage", "documentation", "keywords", "readme"}
+_TOP_TABLES = {"package", "dependencies", "env", "scripts"}
+_DEP_KEYS = {"version", "registry", "path", "git", *GIT_REFS}
+
+
+def valid_name(name: object) -> bool:
+    return isinstance(name, str) and bool(_NAME.match(name))
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One dependency as the manifest states it."""
+
+    name: str
+    range: Range | None = None
+    registry: str | None = None
+    path: str | None = None
+    git: str | None = None
+    git_ref: tuple[str, str] | None = None  # ("tag", "v1.0.0"), ("rev", sha), ("branch", "main")
+
+    @property
+    def kind(self) -> str:
+        return "path" if self.path is not None else "git" if self.git is not None else "registry"
+
+    def describe(self) -> str:
+        """How the requirement reads in messages: `^1.2`, `path ../bar`, `git URL tag v1`."""
+        if self.kind == "path":
+            return f"path {self.path}"
+        if self.kind == "git":
+            ref = f" {self.git_ref[0]} {self.git_ref[1]}" if self.git_ref else ""
+            return f"git {self.git}{ref}"
+        return str(self.range or "*")
+
+    def to_table(self) -> str | dict:
+        """The form written into the manifest and recorded in the lock."""
+        if self.kind == "registry" and self.registry is None:
+            return str(self.range or "*")
+        table: dict = {}
+        if self.range is not None:
+            table["version"] = str(self.range)
+        for key in ("registry", "path", "git"):
+            if getattr(self, key) is not None:
+                table[key] = getattr(self, key)
+        if self.git_ref:
+            table[self.git_ref[0]] = self.git_ref[1]
+        return table
+
+
+@dataclass
+class Manifest:
+    path: Path
+    name: str
+    version: str
+    type: str
+    description: str = ""
+    dependencies: dict[str, Requirement] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    scripts: list[str] = field(default_factory=list)  # extra script files beside `<name>.nu`
+    tasks: dict[str, str] = field(default_factory=dict)  # top-level [scripts] of nupm.toml
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+
+# -- locating the manifest ----------------------------------------------------------------------
+def find_manifest(start: Path) -> Path | None:
+    """The nearest nupm.toml (or nupm.nuon) at or above `start`, like git finds its repository."""
+    start = start.absolute()
+    for directory in (start, *start.parents):
+        for name in (MANIFEST, NUON_MANIFEST):
+            candidate = directory / name
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def manifest_in(directory: Path) -> Path | None:
+    for name in (MANIFEST, NUON_MANIFEST):
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
+def load(path: Path) -> Manifest:
+    path = Path(path)
+    if path.name.endswith(".nuon"):
+        return _load_nuon(path)
+    return _load_toml(path)
+
+
+# -- TOML ---------------------------------------------------------------------------------------
+_TOML_POS = re.compile(r"^(?P<what>.*) \(at line (?P<line>\d+), column (?P<col>\d+)\)$", re.S)
+
+
+def parse_toml(path: Path, text: str) -> dict:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = _TOML_POS.match(str(e))
+        if m:
+            raise BadInput(path, int(m["line"]), int(m["col"]), m["what"]) from None
+        raise BadInput(path, 1, 1, str(e)) from None
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NupmError(f"{path} not found") from None
+    except UnicodeDecodeError as e:
+        raise BadInput(path, 1, 1, f"not UTF-8 text ({e.reason})") from None
+
+
+class _Checker:
+    """Validates parsed data and reports problems at the position of the offending key."""
+
+    def __init__(self, path: Path, text: str):
+        self.path, self.lines = path, text.splitlines()
+
+    def fail(self, table: str | None, key: str | None, what: str, subkey: str | None = None):
+        line, col = self.locate(table, key, subkey)
+        raise BadInput(self.path, line, col, what)
+
+    def locate(self, table: str | None, key: str | None, subkey: str | None = None) -> tuple[int, int]:
+        current = None
+        fallback = (1, 1)
+        for number, raw in enumerate(self.lines, 1):
+            stripped = raw.strip()
+            header = re.match(r"\[\s*([^\]\s]+)\s*\]", stripped)
+            if header and not stripped.startswith("[["):
+                current = header.group(1).strip("\"'")
+                if current == table:
+                    fallback = (number, raw.index("[") + 1)
+                    if key is None:
+                        return fallback
+                continue
+            if current != table or key is None:
+                continue
+            m = re.match(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=\s*", raw)
+            if not m:
+                continue
+            if subkey:
+                sm = re.search(rf"\b{re.escape(subkey)}\s*=\s*", raw[m.end():])
+                if sm:
+                    return number, m.end() + sm.end() + 1
+            return number, m.end() + 1
+        return fallback
+
+
+def _load_toml(path: Path) -> Manifest:
+    return load_toml_text(path, read_text(path))
+
+
+def load_toml_text(path: Path, text: str) -> Manifest:
+    """Validate a nupm.toml given as text (also used for an edit before it is written)."""
+    data = parse_toml(path, text)
+    check = _Checker(path, text)
+    for table in data:
+        if table not in _TOP_TABLES:
+            check.fail(table, None, f"unknown table [{table}] (expected one of: {', '.join(sorted(_TOP_TABLES))})")
+    package = data.get("package")
+    if not isinstance(package, dict):
+        check.fail(None, None, "missing [package] table with name, version and type")
+    manifest = _package_fields(package, check, path)
+    manifest.dependencies = _dependencies(data.get("dependencies", {}), check)
+    manifest.env = _env_table(data.get("env", {}), check)
+    manifest.tasks = _tasks(data.get("scripts", {}), check)
+    return manifest
+
+
+def _package_fields(package: dict, check: _Checker, path: Path) -> Manifest:
+    for key in package:
+        if key not in _PACKAGE_KEYS:
+            check.fail("package", key, f"unknown key {key!r} in [package]")
+    for key in ("name", "version", "type"):
+        if key not in package:
+            check.fail("package", None, f"[package] is missing {key!r}")
+    name, version, type_ = package["name"], package["version"], package["type"]
+    if not valid_name(name):
+        check.fail("package", "name", f"invalid package name {name!r}: use {NAME_RULE}")
+    if not isinstance(version, str):
+        check.fail("package", "version", "version must be a string like \"0.1.0\"")
+    try:
+        Version(version)
+    except VersionError as e:
+        check.fail("package", "version", str(e))
+    if type_ not in PACKAGE_TYPES:
+        check.fail("package", "type", f"type must be one of {', '.join(PACKAGE_TYPES)}, not {type_!r}")
+    scripts = package.get("scripts", [])
+    if not isinstance(scripts, list) or not all(isinstance(s, str) and s for s in scripts):
+        check.fail("package", "scripts", "scripts must be a list of file names")
+    for script in scripts:
+        if not _safe_relative(script):
+            check.fail("package", "scripts", f"script path {script!r} must stay inside the package")
+    description = package.get("description", "")
+    if not isinstance(description, str):
+        check.fail("package", "description", "description must be a string")
+    return Manifest(path=path, name=name, version=version, type=type_, description=description,
+                    scripts=list(scripts))
+
+
+def _safe_relative(p: str) -> bool:
+    parts = Path(p).parts
+    return bool(parts) and not Path(p).is_absolute() and ".." not in parts
+
+
+def _dependencies(table: object, check: _Checker) -> dict[str, Requirement]:
+    if not isinstance(table, dict):
+        check.fail(None, "dependencies", "[dependencies] must be a table")
+    return {name: _requirement(name, spec, check) for name, spec in table.items()}
+
+
+def _requirement(name: str, spec: object, check: _Checker) -> Requirement:
+    if not valid_name(name):
+        check.fail("dependencies", name, f"invalid package name {name!r}: use {NAME_RULE}")
+    if isinstance(spec, str):
+        return Requirement(name, _range(spec, check, name))
+    if not isinstance(spec, dict):
+        check.fail("dependencies", name, "a dependency is a version range or a table like { path = \"...\" }")
+    for key in spec:
+        if key not in _DEP_KEYS:
+            check.fail("dependencies", name, f"unknown key {key!r} (expected: {', '.join(sorted(_DEP_KEYS))})", key)
+        if not isinstance(spec[key], str):
+            check.fail("dependencies", name, f"{key!r} must be a string", key)
+    sources = [k for k in ("registry", "path", "git") if k in spec]
+    if len(sources) > 1:
+        check.fail("dependencies", name, f"give only one of registry, path, git (found {', '.join(sources)})")
+    refs = [k for k in GIT_REFS if k in spec]
+    if refs and "git" not in spec:
+        check.fail("dependencies", name, f"{refs[0]!r} only goes with git", refs[0])
+    if len(refs) > 1:
+        check.fail("dependencies", name, "give only one of tag, rev, branch", refs[1])
+    range_ = _range(spec["version"], check, name, "version") if "version" in spec else None
+    ref = (refs[0], spec[refs[0]]) if refs else None
+    return Requirement(name, range_, registry=spec.get("registry"), path=spec.get("path"),
+                       git=spec.get("git"), git_ref=ref)
+
+
+def _range(text: str, check: _Checker, name: str, subkey: str | None = None) -> Range:
+    try:
+        return Range(text)
+    except VersionError as e:
+        check.fail("dependencies", name, str(e), subkey)
+
+
+def _env_table(table: object, check: _Checker) -> dict[str, str]:
+    if not isinstance(table, dict):
+        check.fail(None, "env", "[env] must be a table")
+    for key, value in table.items():
+        if not _ENV_NAME.match(key):
+            check.fail("env", key, f"{key!r} is not a valid environment variable name")
+        if key in RESERVED_ENV:
+            check.fail("env", key, f"{key} is managed by nupm and cannot be set in [env]")
+        if not isinstance(value, str):
+            check.fail("env", key, f"the value of {key} must be a string")
+    return dict(table)
+
+
+def _tasks(table: object, check: _Checker) -> dict[str, str]:
+    if not isinstance(table, dict):
+        check.fail(None, "scripts", "[scripts] must be a table of name = \"command\"")
+    for key, value in table.items():
+        if not isinstance(value, str):
+            check.fail("scripts", key, f"the command of {key} must be a string")
+    return dict(table)
+
+
+# -- NUON (Nushell nupm) ------------------------------------------------------------------------
+def _load_nuon(path: Path) -> Manifest:
+    data = nuon.load(path)
+    text = read_text(path)
+
+    def fail(key: str | None, what: str):
+        pos = text.find(f"{key}:") if key else -1
+        line, col = nuon.position(text, pos) if pos >= 0 else (1, 1)
+        raise BadInput(path, line, col, what)
+
+    if not isinstance(data, dict):
+        fail(None, "nupm.nuon must hold a record like {name: spam, version: \"0.1.0\", type: module}")
+    for key in ("name", "version", "type"):
+        if key not in data:
+            fail(None, f"missing {key!r}")
+    if not valid_name(data["name"]):
+        fail("name", f"invalid package name {data['name']!r}: use {NAME_RULE}")
+    try:
+        Version(str(data["version"]))
+    except VersionError as e:
+        fail("version", str(e))
+    if data["type"] not in PACKAGE_TYPES:
+        fail("type", f"type must be one of {', '.join(PACKAGE_TYPES)}, not {data['type']!r}")
+    scripts = data.get("scripts") or []
+    if not isinstance(scripts, list) or not all(isinstance(s, str) and _safe_relative(s) for s in scripts):
+        fail("scripts", "scripts must be a list of file names inside the package")
+    deps = _nuon_dependencies(data.get("dependencies"), fail)
+    return Manifest(path=path, name=data["name"], version=str(data["version"]), type=data["type"],
+                    description=str(data.get("description") or ""), dependencies=deps,
+                    scripts=list(scripts))
+
+
+def _nuon_dependencies(value: object, fail) -> dict[str, Requirement]:
+    """Accepts a record {name: range | {version, path, git, ...}} or a list of "name" / "name@range"."""
+    if value is None:
+        return {}
+    if isinstance(value, list):
+        value = dict(_split_spec(item, fail) for item in value)
+    if not isinstance(value, dict):
+        fail("dependencies", "dependencies must be a record or a list")
+    out = {}
+    for name, spec in value.items():
+        if not valid_name(name):
+            fail("dependencies", f"invalid package name {name!r}: use {NAME_RULE}")
+        try:
+            if isinstance(spec, str):
+                out[name] = Requirement(name, Range(spec))
+            elif isinstance(spec, dict):
+                ref = next(((k, spec[k]) for k in GIT_REFS if k in spec), None)
+                out[name] = Requirement(name, Range(spec["version"]) if "version" in spec else None,
+                                        registry=spec.get("registry"), path=spec.get("path"),
+                                        git=spec.get("git"), git_ref=ref)
+            else:
+                fail("dependencies", f"bad dependency {name!r}")
+        except VersionError as e:
+            fail("dependencies", str(e))
+    return out
+
+
+def _split_spec(item: object, fail) -> tuple[str, str]:
+    if not isinstance(item, str):
+        fail("dependencies", "dependency list items must be strings like \"name@^1.0\"")
+    name, _, range_ = item.partition("@")
+    return name.strip(), range_.strip() or "*"
+
+
+def parse_spec(spec: str) -> tuple[str, str | None]:
+    """`name` or `name@range` from the command line."""
+    name, sep, range_ = spec.partition("@")
+    return name.strip(), (range_.strip() or None) if sep else None

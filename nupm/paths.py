@@ -1,0 +1,90 @@
+"""The one place that knows where nupm keeps things.
+
+NUPM_HOME (default: platformdirs' user_data_dir("nupm")) holds:
+  store/<name>-<version>-<hash12>/   read-only package trees, one per locked package
+  store/<name>-<version>-<hash12>.json   completion marker, written last
+  locks/                             filelock files guarding store entries
+  cache/git/                         bare mirrors of git sources
+  cache/checkouts/                   exported git trees, one per commit and subdir
+  overlays/                          named global environments
+A project keeps its generated environment in <project>/.nupm/.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+MANIFEST = "nupm.toml"
+NUON_MANIFEST = "nupm.nuon"
+LOCKFILE = "nupm.lock"
+ENV_DIR = ".nupm"
+ENV_DESCRIPTION = "env.json"
+
+
+def nupm_home() -> Path:
+    if home := os.environ.get("NUPM_HOME"):
+        return Path(home).absolute()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("nupm"))
+
+
+def config_file() -> Path:
+    if path := os.environ.get("NUPM_CONFIG"):
+        return Path(path).absolute()
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("nupm")) / "config.toml"
+
+
+@dataclass(frozen=True)
+class Home:
+    """Layout of NUPM_HOME."""
+
+    root: Path
+
+    @classmethod
+    def current(cls) -> Home:
+        return cls(nupm_home())
+
+    @property
+    def store(self) -> Path:
+        return self.root / "store"
+
+    @property
+    def locks(self) -> Path:
+        return self.root / "locks"
+
+    @property
+    def git_mirrors(self) -> Path:
+        return self.root / "cache" / "git"
+
+    @property
+    def checkouts(self) -> Path:
+        return self.root / "cache" / "checkouts"
+
+    @property
+    def cache(self) -> Path:
+        return self.root / "cache"
+
+    @property
+    def overlays(self) -> Path:
+        return self.root / "overlays"
+
+    def entry_name(self, name: str, version: str, hash_: str) -> str:
+        return f"{name}-{version}-{hash_.removeprefix('sha256-')[:12]}"
+
+    def entry(self, name: str, version: str, hash_: str) -> Path:
+        return self.store / self.entry_name(name, version, hash_)
+
+    def entry_marker(self, entry: Path) -> Path:
+        return entry.with_name(entry.name + ".json")
+
+    def entry_lock(self, entry: Path) -> Path:
+        return self.locks / (entry.name + ".lock")
+
+
+def project_env_dir(project_root: Path) -> Path:
+    return project_root / ENV_DIR

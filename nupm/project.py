@@ -1,0 +1,146 @@
+"""A project and the pipeline over it: manifest -> resolve -> lock -> store -> environment.
+
+Commands call these functions; they hold no logic of their own.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from nupm import environment, store
+from nupm import lock as lock_mod
+from nupm import manifest as manifest_mod
+from nupm.errors import NupmError
+from nupm.fsutil import atomic_write, tree_hash
+from nupm.lock import Lock, LockedPackage
+from nupm.manifest import Manifest
+from nupm.paths import ENV_DIR, LOCKFILE, MANIFEST, Home
+
+
+class NoProject(NupmError):
+    pass
+
+
+@dataclass
+class Project:
+    manifest: Manifest
+
+    @property
+    def root(self) -> Path:
+        return self.manifest.root
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / LOCKFILE
+
+    @property
+    def env_dir(self) -> Path:
+        return self.root / ENV_DIR
+
+
+def find(start: Path) -> Project:
+    path = manifest_mod.find_manifest(start)
+    if path is None:
+        raise NoProject(f"no {MANIFEST} in {start} or any parent directory (run `nupm init` to create one)")
+    return Project(manifest_mod.load(path))
+
+
+def status(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+# -- lock ----------------------------------------------------------------------------------------
+def read_lock(project: Project) -> Lock | None:
+    if not project.lock_path.is_file():
+        return None
+    return lock_mod.read(project.lock_path, project.root)
+
+
+def path_hashes(lock: Lock) -> dict[str, str]:
+    """Current content hashes of path packages: the only locked sources that can change in place."""
+    return {p.name: tree_hash(Path(p.source.path)) for p in lock.packages
+            if p.source.kind == "path" and Path(p.source.path).is_dir()}
+
+
+def stale_reasons(project: Project, lock: Lock | None) -> list[str]:
+    if lock is None:
+        return [f"{LOCKFILE} does not exist"]
+    return lock_mod.stale_reasons(project.manifest, lock, path_hashes(lock))
+
+
+def make_finder(registry: str | None, preferred: dict[str, str]):
+    from nupm.config import load_config
+    from nupm.resolver import PackageFinder
+    from nupm.sources.registry import open_registries
+
+    config = load_config()
+    registries = open_registries(config.registries, registry)
+    named = {r.name: r for r in open_registries(config.registries, None)} if registry else {}
+    return PackageFinder(Home.current(), registries, named_registries=named, preferred=preferred)
+
+
+def resolve_lock(project: Project, registry: str | None = None, keep: Lock | None = None,
+                 unlock: set[str] | None = None) -> Lock:
+    """Resolve the manifest into a new lock, keeping `keep`'s versions except those in `unlock`."""
+    from nupm.resolver import resolve
+
+    preferred = {p.name: p.version for p in (keep.packages if keep else []) if p.name not in (unlock or set())}
+    finder = make_finder(registry, preferred)
+    resolution = resolve(project.manifest, finder)
+    packages = []
+    for name, cand in resolution.packages.items():
+        deps = {n.name: n.req.describe() for n in resolution.dependencies[name]}
+        packages.append(LockedPackage(name=name, version=str(cand.version), type=finder.package_type(cand),
+                                      source=cand.source, hash=finder.hash(cand), dependencies=deps))
+    return Lock(requirements=lock_mod.requirement_table(project.manifest), packages=packages)
+
+
+def write_lock(project: Project, lock: Lock) -> bool:
+    text = lock_mod.render(lock, project.root)
+    try:
+        if project.lock_path.read_text() == text:
+            return False
+    except FileNotFoundError:
+        pass
+    atomic_write(project.lock_path, text)
+    return True
+
+
+# -- store and environment -----------------------------------------------------------------------
+@dataclass
+class InstallReport:
+    packages: int
+    fetched: int
+    env_changed: bool
+
+
+def install_lock(project: Project, lock: Lock) -> InstallReport:
+    home = Home.current()
+    entries, fetched = [], 0
+    for pkg in lock.packages:
+        entry, new = store.ensure(home, pkg)
+        entries.append(entry)
+        fetched += new
+    description = environment.describe(project.manifest, entries, project.env_dir)
+    changed = environment.write(project.env_dir, description)
+    return InstallReport(len(entries), fetched, changed)
+
+
+def sync(project: Project, registry: str | None = None, locked: bool = False, frozen: bool = False,
+         unlock: set[str] | None = None, force_resolve: bool = False) -> InstallReport:
+    """Bring lock, store and environment in line with the manifest (`nupm install`)."""
+    lock = read_lock(project)
+    if frozen:
+        if lock is None:
+            raise NupmError(f"--frozen needs {LOCKFILE}, which does not exist")
+        return install_lock(project, lock)
+    reasons = stale_reasons(project, lock)
+    if reasons and locked:
+        raise NupmError(f"{LOCKFILE} is out of date (--locked):\n" + "\n".join(f"  {r}" for r in reasons))
+    if reasons or force_resolve:
+        lock = resolve_lock(project, registry, keep=lock, unlock=unlock)
+        if write_lock(project, lock):
+            status(f"Locked {len(lock.packages)} package{'s' if len(lock.packages) != 1 else ''}")
+    return install_lock(project, lock)

@@ -1,0 +1,135 @@
+"""Git sources through the real git CLI: a bare mirror per URL, trees exported per commit.
+
+A tag or branch is resolved to the full commit sha, which is what the lock records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import subprocess
+import tarfile
+from pathlib import Path
+
+from nupm.errors import NupmError
+from nupm.fsutil import make_temp_dir, remove_tree, replace_dir
+from nupm.paths import Home
+
+_SHA = 40
+
+
+class GitError(NupmError):
+    pass
+
+
+def _git(*args: str, cwd: Path | None = None, binary: bool = False):
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}
+    try:
+        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, env=env, check=False)
+    except FileNotFoundError:
+        raise GitError("git is not installed; it is needed for git dependencies") from None
+    if proc.returncode != 0:
+        detail = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise GitError(f"git {args[0]} failed: {detail[-1] if detail else 'exit ' + str(proc.returncode)}")
+    return proc.stdout if binary else proc.stdout.decode().strip()
+
+
+def _url_key(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def mirror(home: Home, url: str, refresh: bool) -> Path:
+    """The bare mirror of `url`, cloned on first use and fetched when `refresh`."""
+    from filelock import FileLock
+
+    path = home.git_mirrors / _url_key(url)
+    home.locks.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(home.locks / f"git-{path.name}.lock")):
+        if not (path / "HEAD").exists():
+            tmp = make_temp_dir(home.git_mirrors, f".tmp-{path.name}-")
+            try:
+                _git("clone", "--quiet", "--mirror", "--", url, str(tmp))
+                replace_dir(tmp, path)
+            except BaseException:
+                remove_tree(tmp)
+                raise
+        elif refresh:
+            _git("fetch", "--quiet", "--prune", "--tags", "origin", cwd=path)
+    return path
+
+
+def _has_commit(repo: Path, sha: str) -> bool:
+    try:
+        _git("cat-file", "-e", f"{sha}^{{commit}}", cwd=repo)
+    except GitError:
+        return False
+    return True
+
+
+def resolve_ref(home: Home, url: str, kind: str | None, ref: str | None) -> str:
+    """Full commit sha for a tag, branch, (possibly short) rev, or the remote's HEAD."""
+    is_full_sha = kind == "rev" and ref is not None and len(ref) == _SHA
+    repo = mirror(home, url, refresh=False)
+    if is_full_sha and _has_commit(repo, ref):
+        return ref
+    # Branches move, so they always refresh; tags and revs only when missing.
+    if kind in (None, "branch"):
+        repo = mirror(home, url, refresh=True)
+    spec = {"tag": f"refs/tags/{ref}", "branch": f"refs/heads/{ref}", "rev": ref, None: "HEAD"}[kind]
+    for attempt in range(2):
+        try:
+            return _git("rev-parse", "--verify", "--quiet", f"{spec}^{{commit}}", cwd=repo)
+        except GitError:
+            if attempt == 0 and kind in ("tag", "rev"):
+                repo = mirror(home, url, refresh=True)
+    what = {"tag": "tag", "branch": "branch", "rev": "revision", None: "HEAD"}[kind]
+    raise GitError(f"{url}: no {what} {ref or ''}".rstrip())
+
+
+def checkout(home: Home, url: str, sha: str, subdir: str = "") -> Path:
+    """The files of `subdir` at commit `sha`, exported (no .git) into the cache once."""
+    subdir = subdir.strip("/")
+    key = f"{_url_key(url)}-{sha}" + (f"-{hashlib.sha256(subdir.encode()).hexdigest()[:8]}" if subdir else "")
+    target = home.checkouts / key
+    if target.is_dir():
+        return target
+    repo = mirror(home, url, refresh=False)
+    if not _has_commit(repo, sha):
+        repo = mirror(home, url, refresh=True)
+        if not _has_commit(repo, sha):
+            raise GitError(f"{url}: commit {sha} not found")
+    archive = _git("archive", "--format=tar", sha, *([subdir] if subdir else []), cwd=repo, binary=True)
+    tmp = make_temp_dir(home.checkouts, f".tmp-{key}-")
+    try:
+        _extract(archive, tmp, subdir)
+        if target.is_dir():  # another process won the race
+            remove_tree(tmp)
+        else:
+            os.rename(tmp, target)
+    except BaseException:
+        remove_tree(tmp)
+        raise
+    return target
+
+
+def _extract(archive: bytes, dest: Path, subdir: str) -> None:
+    """Unpack regular files and directories only: links, devices and escaping paths are refused."""
+    prefix = subdir + "/" if subdir else ""
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        for member in tar:
+            name = member.name
+            parts = Path(name).parts
+            if name.startswith("/") or ".." in parts:
+                raise GitError(f"refusing path {name!r} in git tree")
+            if member.isdir() or member.type == tarfile.XGLTYPE or name == "pax_global_header":
+                continue
+            if not member.isfile():
+                raise GitError(f"refusing {'link' if member.issym() or member.islnk() else 'special file'} "
+                               f"{name!r} in git tree")
+            rel = name[len(prefix):] if prefix and name.startswith(prefix) else name
+            out = dest / rel
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with tar.extractfile(member) as src, open(out, "wb") as dst:
+                dst.write(src.read())
+            os.chmod(out, 0o755 if member.mode & 0o100 else 0o644)

@@ -1,0 +1,83 @@
+"""`Source`: where one exact package version comes from, as recorded in the lock, and `fetch`,
+which turns it into a directory of the package's files."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from nupm.errors import NupmError
+from nupm.paths import Home
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str  # "registry", "path" or "git"
+    registry: str | None = None  # registry name (kind registry)
+    index: str | None = None  # registry location (kind registry)
+    path: str | None = None  # absolute directory (registry-local and path kinds)
+    url: str | None = None  # git url (git kind, or registry rows of type git)
+    rev: str | None = None  # full commit sha
+    subdir: str = ""  # package directory inside the repository
+
+    @property
+    def is_git(self) -> bool:
+        return self.url is not None
+
+    def describe(self) -> str:
+        if self.kind == "registry":
+            return f"registry {self.registry}"
+        if self.kind == "path":
+            return f"path {self.path}"
+        return f"git {self.url}@{self.rev[:12] if self.rev else '?'}"
+
+    def to_lock(self, project_root: Path) -> dict:
+        """Paths are written relative to the project, so a lock moves with its project."""
+        out: dict = {}
+        if self.kind == "registry":
+            out["registry"] = self.registry
+            out["index"] = _portable(self.index, project_root)
+        if self.path is not None:
+            out["path"] = _portable(self.path, project_root)
+        if self.url is not None:
+            out["git"] = self.url
+            out["rev"] = self.rev
+            if self.subdir:
+                out["subdir"] = self.subdir
+        return out
+
+    @classmethod
+    def from_lock(cls, table: dict, project_root: Path) -> Source:
+        kind = "registry" if "registry" in table else "git" if "git" in table else "path"
+        return cls(kind=kind, registry=table.get("registry"),
+                   index=_absolute(table.get("index"), project_root),
+                   path=_absolute(table.get("path"), project_root),
+                   url=table.get("git"), rev=table.get("rev"), subdir=table.get("subdir", ""))
+
+
+def _portable(path: str | None, root: Path) -> str | None:
+    if path is None or "://" in path:
+        return path
+    rel = os.path.relpath(path, root)
+    return Path(rel).as_posix()
+
+
+def _absolute(path: str | None, root: Path) -> str | None:
+    if path is None or "://" in path:
+        return path
+    return os.path.normpath(root / path)
+
+
+def fetch(home: Home, source: Source) -> Path:
+    """A directory holding the package's files (a cached git export or the local directory)."""
+    if source.is_git:
+        from nupm.sources import git
+
+        if not source.rev:
+            raise NupmError(f"{source.url}: no commit recorded")
+        return git.checkout(home, source.url, source.rev, source.subdir)
+    path = Path(source.path)
+    if not path.is_dir():
+        raise NupmError(f"package directory {path} does not exist")
+    return path

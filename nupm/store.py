@@ -1,0 +1,161 @@
+"""The shared, content-addressed store under NUPM_HOME.
+
+An entry `store/<name>-<version>-<hash12>/` is built in a temp dir beside it, its source hash
+verified, made read-only and renamed into place; the marker `<entry>.json` is written last, so an
+entry without a marker is incomplete and is redone. A file lock per entry lets any number of nupm
+processes install the same packages at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from nupm import manifest as manifest_mod
+from nupm.errors import NupmError
+from nupm.fsutil import atomic_write, copy_tree, make_read_only, make_temp_dir, remove_tree, tree_hash
+from nupm.lock import LockedPackage
+from nupm.paths import Home
+from nupm.sources.source import fetch
+
+MARKER_VERSION = 1
+
+
+class HashMismatch(NupmError):
+    pass
+
+
+@dataclass(frozen=True)
+class StoreEntry:
+    """A complete store entry and what it provides to an environment."""
+
+    path: Path
+    name: str
+    version: str
+    type: str
+    hash: str
+    modules: dict[str, str]  # module name -> path relative to the entry
+    scripts: dict[str, str]  # command -> .nu file relative to the entry (run through nu)
+    binaries: dict[str, str]  # command -> executable relative to the entry
+
+    @classmethod
+    def read(cls, path: Path, marker: Path) -> StoreEntry | None:
+        try:
+            data = json.loads(marker.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+        if data.get("marker") != MARKER_VERSION or not path.is_dir():
+            return None
+        return cls(path=path, name=data["name"], version=data["version"], type=data["type"], hash=data["hash"],
+                   modules=data["modules"], scripts=data["scripts"], binaries=data["binaries"])
+
+
+def lookup(home: Home, pkg: LockedPackage) -> StoreEntry | None:
+    entry = home.entry(pkg.name, pkg.version, pkg.hash)
+    return StoreEntry.read(entry, home.entry_marker(entry))
+
+
+def ensure(home: Home, pkg: LockedPackage) -> tuple[StoreEntry, bool]:
+    """The complete entry for `pkg`, installing it if needed; the flag says whether it was new."""
+    if found := lookup(home, pkg):
+        return found, False
+    from filelock import FileLock
+
+    entry = home.entry(pkg.name, pkg.version, pkg.hash)
+    home.locks.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(home.entry_lock(entry))):
+        if found := lookup(home, pkg):
+            return found, False
+        if os.path.lexists(entry):
+            remove_tree(entry)  # left by an interrupted install: redo it
+        _install(home, pkg, entry)
+        return lookup(home, pkg), True
+
+
+def _install(home: Home, pkg: LockedPackage, entry: Path) -> None:
+    source_dir = fetch(home, pkg.source)
+    tmp = make_temp_dir(home.store, f".tmp-{entry.name}-")
+    try:
+        copy_tree(source_dir, tmp)
+        actual = tree_hash(tmp)
+        if actual != pkg.hash:
+            raise HashMismatch(f"{pkg.name} {pkg.version}: content hash {actual} does not match the lock's "
+                               f"{pkg.hash} ({pkg.source.describe()}); the source changed since it was locked")
+        if pkg.type == "custom":
+            built = make_temp_dir(home.store, f".tmp-{entry.name}-build-")
+            try:
+                run_build(tmp, built)
+            except BaseException:
+                remove_tree(built)
+                raise
+            remove_tree(tmp)
+            tmp = built
+        layout = describe_layout(tmp, pkg)
+        make_read_only(tmp)
+        os.rename(tmp, entry)
+    except BaseException:
+        remove_tree(tmp)
+        raise
+    marker = {"marker": MARKER_VERSION, "name": pkg.name, "version": pkg.version, "type": pkg.type,
+              "hash": pkg.hash, "tree_hash": tree_hash(entry), "source": pkg.source.describe(), **layout}
+    atomic_write(home.entry_marker(entry), json.dumps(marker, indent=1, sort_keys=True) + "\n")
+
+
+def describe_layout(root: Path, pkg: LockedPackage) -> dict:
+    """What a package tree offers: modules, nu scripts and binaries (names relative to `root`)."""
+    modules, scripts, binaries = {}, {}, {}
+    if pkg.type == "custom":
+        for sub, table in (("modules", modules), ("bin", binaries)):
+            base = root / sub
+            if base.is_dir():
+                for item in sorted(base.iterdir()):
+                    table[item.name] = f"{sub}/{item.name}"
+        return {"modules": modules, "scripts": {}, "binaries": binaries}
+    path = manifest_mod.manifest_in(root)
+    found = manifest_mod.load(path) if path else None
+    extra = found.scripts if found else []
+    if pkg.type == "module":
+        if not (root / pkg.name / "mod.nu").is_file():
+            raise NupmError(f"{pkg.name} {pkg.version}: module package lacks {pkg.name}/mod.nu")
+        modules[pkg.name] = pkg.name
+    else:
+        extra = [f"{pkg.name}.nu", *extra]
+    for script in extra:
+        if not (root / script).is_file():
+            raise NupmError(f"{pkg.name} {pkg.version}: script {script} is missing")
+        scripts[Path(script).name.removesuffix(".nu")] = Path(script).as_posix()
+    return {"modules": modules, "scripts": scripts, "binaries": binaries}
+
+
+def nu_binary() -> str:
+    return os.environ.get("NUPM_NU", "nu")
+
+
+def run_build(source: Path, prefix: Path) -> None:
+    """Run a custom package's build.nu with `NUPM_PREFIX` (and Nushell nupm's `$env.nupm.home`)."""
+    build = source / "build.nu"
+    if not build.is_file():
+        raise NupmError(f"custom package in {source} has no build.nu")
+    package_file = manifest_mod.manifest_in(source)
+    env = {**os.environ, "NUPM_PREFIX": str(prefix)}
+    # `source` needs a parse-time constant path, so the paths are embedded as nu string literals.
+    code = (f"$env.nupm = {{home: $env.NUPM_PREFIX}}; source {_nu_literal(str(build))}; "
+            f"main {_nu_literal(str(package_file or source))}")
+    try:
+        proc = subprocess.run([nu_binary(), "--no-config-file", "-c", code], cwd=source, env=env,
+                              capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise NupmError("nu is not installed; custom packages need it to run build.nu") from None
+    if proc.returncode != 0:
+        raise NupmError(f"build.nu failed (exit {proc.returncode}):\n{proc.stderr.strip() or proc.stdout.strip()}")
+
+
+def _nu_literal(text: str) -> str:
+    """A Nushell raw string that no content can break out of."""
+    hashes = "#"
+    while f"'{hashes}" in text:
+        hashes += "#"
+    return f"r{hashes}'{text}'{hashes}"
