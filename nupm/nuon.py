@@ -14,6 +14,8 @@ from pathlib import Path
 from nupm.errors import BadInput
 
 _DELIMITERS = set("[]{}(),:;\"'`") | {"#"}
+# Nushell's own whitespace; str.isspace() would also split on control characters nu keeps in bare words.
+_SPACE = frozenset(" \t\r\n\x0c")
 _INT = re.compile(r"[+-]?(0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|[0-9][0-9_]*)\Z")
 _FLOAT = re.compile(r"[+-]?([0-9][0-9_]*\.[0-9_]*([eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)\Z")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "/": "/", "'": "'",
@@ -99,7 +101,7 @@ class _Parser:
     def after_item(self, closer: str) -> None:
         """Items are separated by a comma or whitespace; anything glued on is an error."""
         c = self.peek()
-        if c and not c.isspace() and c not in "," + closer and c != "#":
+        if c and c not in _SPACE and c not in "," + closer and c != "#":
             self.fail(f"expected ',' or {closer[0]!r}, found {c!r}")
 
     def key(self) -> str:
@@ -109,7 +111,7 @@ class _Parser:
         if c == "r" and self.text.startswith("r#", self.pos):
             return self.raw_string()
         start = self.pos
-        while self.pos < len(self.text) and not (self.text[self.pos].isspace()
+        while self.pos < len(self.text) and not (self.text[self.pos] in _SPACE
                                                  or self.text[self.pos] in _DELIMITERS):
             self.pos += 1
         if start == self.pos:
@@ -220,7 +222,7 @@ class _Parser:
     def bare(self):
         start = self.pos
         text = self.text
-        while self.pos < len(text) and not (text[self.pos].isspace() or text[self.pos] in "[]{}(),;#"):
+        while self.pos < len(text) and not (text[self.pos] in _SPACE or text[self.pos] in "[]{}(),;#"):
             self.pos += 1
         word = text[start:self.pos]
         if word in _WORDS:

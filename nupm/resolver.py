@@ -12,6 +12,7 @@ dependency edges, not the callers.
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,12 +34,15 @@ class ResolutionError(NupmError):
     pass
 
 
-@dataclass(frozen=True)
 class Need:
     """A requirement together with the directory its manifest lives in (for relative paths)."""
 
-    req: Requirement
-    base: Path
+    __slots__ = ("req", "base", "verdicts")
+
+    def __init__(self, req: Requirement, base: Path):
+        self.req, self.base = req, base
+        # candidate serial -> satisfied?  resolvelib re-checks every pin each round (O(n^2) calls).
+        self.verdicts: dict[int, bool] = {}
 
     @property
     def name(self) -> str:
@@ -49,6 +53,9 @@ class Need:
         return str((self.base / self.req.path).resolve()) if self.req.path is not None else None
 
 
+_serials = itertools.count()
+
+
 @dataclass(eq=False)
 class Candidate:
     name: str
@@ -57,6 +64,7 @@ class Candidate:
     entry: IndexEntry | None = None
     manifest: Manifest | None = None
     _hash: str | None = None
+    serial: int = field(default_factory=lambda: next(_serials))
 
     @property
     def key(self) -> tuple:
@@ -221,6 +229,12 @@ class _Provider(AbstractProvider):
                 if c not in bad and all(self.is_satisfied_by(n, c) for n in needs)]
 
     def is_satisfied_by(self, requirement: Need, candidate: Candidate) -> bool:
+        found = requirement.verdicts.get(candidate.serial)
+        if found is None:
+            found = requirement.verdicts[candidate.serial] = self._satisfies(requirement, candidate)
+        return found
+
+    def _satisfies(self, requirement: Need, candidate: Candidate) -> bool:
         req = requirement.req
         if req.range is not None and not req.range.admits(candidate.version):
             return False

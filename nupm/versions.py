@@ -11,8 +11,12 @@ from __future__ import annotations
 import re
 from functools import total_ordering
 
-import semantic_version
-
+# Versions are checked with SemVer 2.0's own regular expression; semantic-version (slow to import) is
+# loaded on the first comparison or range.
+_SEMVER = re.compile(
+    r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?\Z")
 _BARE = re.compile(r"v?\d+(\.\d+){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?\Z")
 
 
@@ -24,17 +28,24 @@ class VersionError(ValueError):
 class Version:
     """A SemVer 2.0 version; ordering ignores build metadata."""
 
-    __slots__ = ("_v", "text")
+    __slots__ = ("_parsed", "text")
 
     def __init__(self, text: str):
-        try:
-            self._v = semantic_version.Version(text)
-        except ValueError:
-            raise VersionError(f"{text!r} is not a SemVer 2.0 version (like 1.2.3)") from None
+        if not isinstance(text, str) or not _SEMVER.match(text):
+            raise VersionError(f"{text!r} is not a SemVer 2.0 version (like 1.2.3)")
         self.text = text
+        self._parsed = None
 
     @property
-    def semver(self) -> semantic_version.Version:
+    def _v(self):
+        if self._parsed is None:
+            import semantic_version
+
+            self._parsed = semantic_version.Version(self.text)
+        return self._parsed
+
+    @property
+    def semver(self):
         return self._v
 
     @property
@@ -46,10 +57,11 @@ class Version:
         return bool(self._v.prerelease)
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, Version) and self._v.precedence_key == other._v.precedence_key
+        return isinstance(other, Version) and self._v.precedence_key[:4] == other._v.precedence_key[:4]
 
     def __lt__(self, other: Version) -> bool:
-        return self._v.precedence_key < other._v.precedence_key
+        # SemVer 2.0: build metadata does not take part in precedence.
+        return self._v.precedence_key[:4] < other._v.precedence_key[:4]
 
     def __hash__(self) -> int:
         v = self._v
@@ -65,17 +77,28 @@ class Version:
 class Range:
     """An npm range (`^1.2`, `~1.2.3`, `1.x`, `>=1.2 <2`, `1.2 - 1.4`, `a || b`, `*`)."""
 
-    __slots__ = ("_spec", "text")
+    __slots__ = ("_compiled", "text", "_seen")
 
     def __init__(self, text: str):
+        import semantic_version
+
+        self._seen: dict[Version, bool] = {}
         self.text = text.strip() or "*"
         try:
-            self._spec = semantic_version.NpmSpec(_cargo_bare(self.text))
+            self._compiled = semantic_version.NpmSpec(_cargo_bare(self.text))
         except ValueError:
             raise VersionError(f"{text!r} is not a version range (like ^1.2, ~1.2.3, >=1 <2)") from None
 
+    @property
+    def _spec(self):
+        return self._compiled
+
     def admits(self, version: Version) -> bool:
-        return self._spec.match(version.semver)
+        # The resolver asks the same question many times while backtracking; NpmSpec.match is slow.
+        found = self._seen.get(version)
+        if found is None:
+            found = self._seen[version] = self._spec.match(version.semver)
+        return found
 
     def __str__(self) -> str:
         return self.text

@@ -73,8 +73,8 @@ def resolve_ref(home: Home, url: str, kind: str | None, ref: str | None) -> str:
     repo = mirror(home, url, refresh=False)
     if is_full_sha and _has_commit(repo, ref):
         return ref
-    # Branches move, so they always refresh; tags and revs only when missing.
-    if kind in (None, "branch"):
+    # Branches (and registry revisions that may name one) move, so they refresh; tags only when missing.
+    if kind in (None, "branch") or (kind == "rev" and not is_full_sha):
         repo = mirror(home, url, refresh=True)
     spec = {"tag": f"refs/tags/{ref}", "branch": f"refs/heads/{ref}", "rev": ref, None: "HEAD"}[kind]
     for attempt in range(2):

@@ -2,7 +2,9 @@
 
     registry.nuon        table: name, path[, hash]       one row per package
     <pkg>.nuon           table: name, version, path, type (git|local), info ({url, revision} | null)
-    nupm-index.json      optional: per version, the package type, content hash and dependencies
+    nupm-index.json      optional: per version, the package type, content hash, dependencies and source
+                         ({"type": "local", "path": ...} or {"type": "git", "url", "revision", "path"});
+                         with it, resolution reads one file instead of one per package
 
 A `local` row's path is relative to the directory of its `.nuon` file; a `git` row's path is the
 package's directory inside the repository.
@@ -81,9 +83,27 @@ class LocalRegistry:
 
     def versions(self, name: str) -> list[IndexEntry]:
         if name not in self._cache:
-            row = self.rows().get(name)
-            self._cache[name] = self._load_package(name, row) if row else []
+            known = self.index().get(name)
+            if known and all("source" in v for v in known.values()):
+                self._cache[name] = [self._indexed(name, v, data) for v, data in known.items()]
+            else:
+                row = self.rows().get(name)
+                self._cache[name] = self._load_package(name, row) if row else []
         return self._cache[name]
+
+    def _indexed(self, name: str, version: str, data: dict) -> IndexEntry:
+        """An entry from nupm-index.json alone: no per-package .nuon file to read."""
+        where = self.location / INDEX_FILE
+        try:
+            source = data["source"]
+            common = dict(registry=self.name, name=name, version=Version(version), hash=data.get("hash"),
+                          type=data.get("type"), dependencies=data.get("dependencies"))
+            if source["type"] == "local":
+                return IndexEntry(kind="local", path=str((self.location / source["path"]).resolve()), **common)
+            return IndexEntry(kind="git", path=source.get("path") or "", url=source["url"],
+                              revision=source.get("revision"), **common)
+        except (KeyError, TypeError, VersionError) as e:
+            raise BadInput(where, 1, 1, f"bad entry for {name} {version}: {e}") from None
 
     def _load_package(self, name: str, row: dict) -> list[IndexEntry]:
         pkg_file = (self.location / str(row["path"])).absolute()

@@ -1,0 +1,72 @@
+"""SemVer ordering and npm ranges, including npm's edge cases and nupm's bare-version rule."""
+
+import pytest
+
+from nupm.versions import Range, Version, VersionError
+
+CASES = [
+    # range, version, admitted
+    ("1.2.3", "1.2.3", True),
+    ("1.2.3", "1.9.0", True),  # bare means caret (Cargo's rule)
+    ("1.2.3", "2.0.0", False),
+    ("=1.2.3", "1.2.3", True),
+    ("=1.2.3", "1.2.4", False),
+    ("^1.2.3", "1.9.9", True),
+    ("^1.2.3", "1.2.2", False),
+    ("^0.2", "0.2.9", True),
+    ("^0.2", "0.3.0", False),
+    ("^0.0.3", "0.0.3", True),
+    ("^0.0.3", "0.0.4", False),
+    ("~1.2.3", "1.2.9", True),
+    ("~1.2.3", "1.3.0", False),
+    ("1.2.*", "1.2.7", True),
+    ("1.2.*", "1.3.0", False),
+    ("1.x", "1.99.0", True),
+    ("1.x", "2.0.0", False),
+    ("*", "3.4.5", True),
+    (">=1.2 <2", "1.2.0", True),
+    (">=1.2 <2", "2.0.0", False),
+    ("1.2 - 1.4", "1.4.9", True),
+    ("1.2 - 1.4", "1.5.0", False),
+    ("1.2 - 1.4", "1.1.9", False),
+    ("^1 || ^3", "3.1.0", True),
+    ("^1 || ^3", "2.1.0", False),
+    ("1.2", "1.9.0", True),  # bare 1.2 means ^1.2
+    ("1.2", "2.0.0", False),
+    # pre-releases only when the range names one for the same major.minor.patch
+    ("*", "1.0.0-alpha", False),
+    ("^1.0.0", "1.1.0-beta", False),
+    ("^1.2.3-beta.2", "1.2.3-beta.4", True),
+    ("^1.2.3-beta.2", "1.2.4-beta.1", False),
+    ("^1.2.3-beta.2", "1.2.5", True),
+    (">=1.0.0-rc.1", "1.0.0-rc.2", True),
+    (">=1.0.0-rc.1", "1.0.1-rc.1", False),
+]
+
+
+@pytest.mark.parametrize(("range_text", "version", "admitted"), CASES)
+def test_range_admits(range_text, version, admitted):
+    assert Range(range_text).admits(Version(version)) is admitted
+
+
+def test_semver_ordering_follows_the_spec():
+    order = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2",
+             "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.1", "1.10.0", "2.0.0"]
+    shuffled = sorted(order, key=hash)
+    assert [str(v) for v in sorted(Version(v) for v in shuffled)] == order
+
+
+def test_build_metadata_does_not_order():
+    assert Version("1.0.0+a") == Version("1.0.0+b")
+
+
+@pytest.mark.parametrize("bad", ["1.2.3.4", "x.y", "01.2.3", "1.2.3-", "latest"])
+def test_invalid_versions_are_refused(bad):
+    with pytest.raises(VersionError):
+        Version(bad)
+
+
+@pytest.mark.parametrize("bad", [">=>1", "^^1", "1.2.3 - ", "foo"])
+def test_invalid_ranges_are_refused(bad):
+    with pytest.raises(VersionError):
+        Range(bad)
