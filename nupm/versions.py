@@ -16,8 +16,11 @@ from functools import total_ordering
 _SEMVER = re.compile(
     r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?\Z")
-_BARE = re.compile(r"v?\d+(\.\d+){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?\Z")
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?\Z", re.ASCII)
+# The everyday ranges (`^1.2`, `~1.2.3`, `>=2`, `*`): a strict subset of npm's grammar, so a match is
+# known valid without loading semantic-version; anything else is compiled (and so checked) at once.
+_SIMPLE_RANGE = re.compile(r"(?:\*|(?:\^|~|=|>=|<=|>|<)?(?:0|[1-9]\d*)(?:\.(?:0|[1-9]\d*)){0,2})\Z", re.ASCII)
+_BARE = re.compile(r"v?\d+(\.\d+){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?\Z", re.ASCII)
 
 
 class VersionError(ValueError):
@@ -80,17 +83,21 @@ class Range:
     __slots__ = ("_compiled", "text", "_seen")
 
     def __init__(self, text: str):
-        import semantic_version
-
         self._seen: dict[Version, bool] = {}
         self.text = text.strip() or "*"
-        try:
-            self._compiled = semantic_version.NpmSpec(_cargo_bare(self.text))
-        except ValueError:
-            raise VersionError(f"{text!r} is not a version range (like ^1.2, ~1.2.3, >=1 <2)") from None
+        self._compiled = None
+        if not _SIMPLE_RANGE.match(self.text):
+            self._spec  # noqa: B018 -- compiling is the validation
 
     @property
     def _spec(self):
+        if self._compiled is None:
+            import semantic_version
+
+            try:
+                self._compiled = semantic_version.NpmSpec(_cargo_bare(self.text))
+            except ValueError:
+                raise VersionError(f"{self.text!r} is not a version range (like ^1.2, ~1.2.3, >=1 <2)") from None
         return self._compiled
 
     def admits(self, version: Version) -> bool:

@@ -1,8 +1,11 @@
 """SemVer ordering and npm ranges, including npm's edge cases and nupm's bare-version rule."""
 
 import pytest
+import semantic_version
+from hypothesis import given
+from hypothesis import strategies as st
 
-from nupm.versions import Range, Version, VersionError
+from nupm.versions import _SIMPLE_RANGE, Range, Version, VersionError, _cargo_bare
 
 CASES = [
     # range, version, admitted
@@ -70,3 +73,29 @@ def test_invalid_versions_are_refused(bad):
 def test_invalid_ranges_are_refused(bad):
     with pytest.raises(VersionError):
         Range(bad)
+
+
+@given(st.from_regex(_SIMPLE_RANGE, fullmatch=True))
+def test_ranges_taken_without_compiling_are_valid_npm_ranges(text):
+    """The fast path skips NpmSpec only for texts NpmSpec itself accepts."""
+    semantic_version.NpmSpec(_cargo_bare(text))
+
+
+def test_non_ascii_digits_are_not_semver():
+    with pytest.raises(VersionError):
+        Version("1.0.٠")  # semantic-version would take it; SemVer 2.0 is ASCII
+
+
+@given(st.text(alphabet="0123456789.-+abx", max_size=12))
+def test_version_regex_agrees_with_semantic_version(text):
+    try:
+        semantic_version.Version(text)
+        theirs = True
+    except ValueError:
+        theirs = False
+    try:
+        Version(text)
+        ours = True
+    except VersionError:
+        ours = False
+    assert ours == theirs
