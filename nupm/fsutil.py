@@ -5,8 +5,6 @@ Every write nupm makes goes through here, so an interrupted nupm leaves the old 
 
 from __future__ import annotations
 
-import ctypes
-import hashlib
 import os
 import shutil
 import stat
@@ -69,6 +67,8 @@ _RENAME_EXCHANGE = 2
 
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths in one step (Linux renameat2); False where the kernel or libc can't."""
+    import ctypes  # here, not at the top: the no-op install must start fast
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2
@@ -146,12 +146,16 @@ def iter_tree(root: Path) -> Iterator[tuple[str, Path, bool]]:
 
 
 def file_digest(path: Path) -> str:
+    import hashlib
+
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def tree_hash(root: Path) -> str:
     """sha256 over sorted relative paths, exec bits and contents: `sha256-<hex>`."""
+    import hashlib
+
     h = hashlib.sha256()
     for rel, path, executable in iter_tree(root):
         line = f"{rel}\0{'x' if executable else '-'}\0{file_digest(path)}\n"

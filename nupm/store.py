@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,6 +138,8 @@ def run_build(source: Path, prefix: Path) -> None:
     build = source / "build.nu"
     if not build.is_file():
         raise NupmError(f"custom package in {source} has no build.nu")
+    import subprocess
+
     package_file = manifest_mod.manifest_in(source)
     env = {**os.environ, "NUPM_PREFIX": str(prefix)}
     # `source` needs a parse-time constant path, so the paths are embedded as nu string literals.
