@@ -24,7 +24,7 @@ from nupm import manifest as manifest_mod
 from nupm.errors import NupmError, UsageError
 from nupm.fsutil import tree_hash
 from nupm.manifest import Manifest, Requirement
-from nupm.paths import Home
+from nupm.paths import Home, config_file
 from nupm.sources.registry import IndexEntry, LocalRegistry
 from nupm.sources.source import Source, fetch
 from nupm.versions import Range, Version, VersionError
@@ -330,7 +330,10 @@ def _verdict(name: str, needs: list[Need], finder: PackageFinder) -> str:
     if not entries:
         names = sorted({n for r in finder.registries for n in r.names()})
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
-        where = ", ".join(r.name for r in finder.registries) or "no registries configured"
+        if not finder.registries:
+            return (f"no package named {name}: no registries are configured "
+                    f"(name one in {config_file()} or pass --registry PATH)")
+        where = ", ".join(r.name for r in finder.registries)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         return f"no package named {name} in {where}{hint}"
     available = ", ".join(str(e.version) for e in sorted(entries, key=lambda e: e.version))
