@@ -94,10 +94,15 @@ def render_description(description: dict) -> str:
 
 
 def is_current(env_dir: Path, description: dict) -> bool:
+    """Same description and every link and command still in place (a hand-deleted file is repaired)."""
     try:
-        return (env_dir / ENV_DESCRIPTION).read_text() == render_description(description)
+        if (env_dir / ENV_DESCRIPTION).read_text() != render_description(description):
+            return False
     except (FileNotFoundError, UnicodeDecodeError):
         return False
+    lib, bin_ = env_dir / "lib", env_dir / "bin"
+    return (all(os.path.exists(lib / name) for name in description["modules"])
+            and all(os.path.exists(bin_ / name) for name in description["commands"]))
 
 
 def write(env_dir: Path, description: dict, extra_files: dict[str, str] | None = None) -> bool:

@@ -344,3 +344,11 @@ def test_runs_from_the_installed_package(env):
                                capture_output=True, text=True, env=env.vars, cwd=env.tmp).stdout
         assert "site-packages" in where, where
         assert shutil.which("nupm"), "console script `nupm` missing"
+
+
+def test_install_repairs_a_damaged_environment(env, proj):
+    env.ok("add", "colors", "greet", cwd=proj)
+    (proj / ".nupm" / "bin" / "greet").unlink()
+    (proj / ".nupm" / "lib" / "utils").unlink()
+    env.ok("install", cwd=proj)
+    assert (proj / ".nupm" / "bin" / "greet").exists() and (proj / ".nupm" / "lib" / "utils").exists()
