@@ -269,7 +269,8 @@ def resolve(root: Manifest, finder: PackageFinder) -> Resolution:
     except ResolutionTooDeep:
         raise ResolutionError("resolution gave up after too many steps; pin some versions") from None
     packages = dict(sorted(result.mapping.items()))
-    deps = {name: provider.edges.get(cand) or finder.dependencies(cand) for name, cand in packages.items()}
+    deps = {name: provider.edges[cand] if cand in provider.edges else finder.dependencies(cand)
+            for name, cand in packages.items()}
     return Resolution(packages, deps)
 
 
@@ -277,7 +278,7 @@ def resolve(root: Manifest, finder: PackageFinder) -> Resolution:
 def explain(root: Manifest, causes, provider: _Provider, finder: PackageFinder) -> str:
     name = causes[0].requirement.name
     root_label = f"{root.name} {root.version}"
-    lines = [f"error: cannot resolve {name}"]
+    lines = [f"cannot resolve {name}"]
     seen = set()
     for cause in causes:
         chain = _chain(cause.parent, provider, root_label) + [_edge(cause.parent, cause.requirement, root_label)]
@@ -286,7 +287,7 @@ def explain(root: Manifest, causes, provider: _Provider, finder: PackageFinder) 
             seen.add(line)
             lines.append(line)
     lines.append("  " + _verdict(name, [c.requirement for c in causes], finder))
-    return "\n".join(lines).removeprefix("error: ")
+    return "\n".join(lines)
 
 
 def _edge(parent: Candidate | None, need: Need, root_label: str) -> str:
