@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nupm import manifest as manifest_mod
+from nupm.activation.quoting import quote_nu
 from nupm.errors import NupmError
 from nupm.fsutil import atomic_write, copy_tree, make_read_only, make_temp_dir, remove_tree, tree_hash
 from nupm.lock import LockedPackage
@@ -143,8 +144,8 @@ def run_build(source: Path, prefix: Path) -> None:
     package_file = manifest_mod.manifest_in(source)
     env = {**os.environ, "NUPM_PREFIX": str(prefix)}
     # `source` needs a parse-time constant path, so the paths are embedded as nu string literals.
-    code = (f"$env.nupm = {{home: $env.NUPM_PREFIX}}; source {_nu_literal(str(build))}; "
-            f"main {_nu_literal(str(package_file or source))}")
+    code = (f"$env.nupm = {{home: $env.NUPM_PREFIX}}; source {quote_nu(str(build))}; "
+            f"main {quote_nu(str(package_file or source))}")
     try:
         proc = subprocess.run([nu_binary(), "--no-config-file", "-c", code], cwd=source, env=env,
                               capture_output=True, text=True, check=False)
@@ -152,11 +153,3 @@ def run_build(source: Path, prefix: Path) -> None:
         raise NupmError("nu is not installed; custom packages need it to run build.nu") from None
     if proc.returncode != 0:
         raise NupmError(f"build.nu failed (exit {proc.returncode}):\n{proc.stderr.strip() or proc.stdout.strip()}")
-
-
-def _nu_literal(text: str) -> str:
-    """A Nushell raw string that no content can break out of."""
-    hashes = "#"
-    while f"'{hashes}" in text:
-        hashes += "#"
-    return f"r{hashes}'{text}'{hashes}"

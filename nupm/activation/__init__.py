@@ -1,0 +1,1 @@
+"""Compiling an environment description (env.json) into per-shell activation modules."""
