@@ -66,10 +66,6 @@ class Home:
         return self.root / "cache" / "checkouts"
 
     @property
-    def cache(self) -> Path:
-        return self.root / "cache"
-
-    @property
     def overlays(self) -> Path:
         return self.root / "overlays"
 
@@ -85,6 +81,3 @@ class Home:
     def entry_lock(self, entry: Path) -> Path:
         return self.locks / (entry.name + ".lock")
 
-
-def project_env_dir(project_root: Path) -> Path:
-    return project_root / ENV_DIR

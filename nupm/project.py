@@ -13,7 +13,7 @@ from nupm import environment, store
 from nupm import lock as lock_mod
 from nupm import manifest as manifest_mod
 from nupm.errors import NupmError
-from nupm.fsutil import atomic_write, tree_hash
+from nupm.fsutil import tree_hash, write_if_changed
 from nupm.lock import Lock, LockedPackage
 from nupm.manifest import Manifest
 from nupm.paths import ENV_DIR, LOCKFILE, MANIFEST, Home
@@ -98,14 +98,7 @@ def resolve_lock(project: Project, registry: str | None = None, keep: Lock | Non
 
 
 def write_lock(project: Project, lock: Lock) -> bool:
-    text = lock_mod.render(lock, project.root)
-    try:
-        if project.lock_path.read_text() == text:
-            return False
-    except FileNotFoundError:
-        pass
-    atomic_write(project.lock_path, text)
-    return True
+    return write_if_changed(project.lock_path, lock_mod.render(lock, project.root))
 
 
 # -- store and environment -----------------------------------------------------------------------

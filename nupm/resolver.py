@@ -88,7 +88,7 @@ class PackageFinder:
     registries: list[LocalRegistry]
     named_registries: dict[str, LocalRegistry] = field(default_factory=dict)
     preferred: dict[str, str] = field(default_factory=dict)  # name -> locked version to keep
-    _pinned: dict[tuple, Candidate] = field(default_factory=dict)
+    _known: dict[tuple, Candidate] = field(default_factory=dict)
 
     # -- candidates ----------------------------------------------------------------------------
     def candidates(self, name: str, needs: list[Need]) -> list[Candidate]:
@@ -123,13 +123,13 @@ class PackageFinder:
 
     def _registry_candidate(self, entry: IndexEntry) -> Candidate:
         key = ("registry", entry.registry, entry.name, entry.version)
-        if key not in self._pinned:
+        if key not in self._known:
             source = Source(kind="registry", registry=entry.registry,
                             index=str(self.registry_named(entry.registry).location),
                             path=entry.path if entry.kind == "local" else None,
                             url=entry.url, rev=None, subdir=entry.path if entry.kind == "git" else "")
-            self._pinned[key] = Candidate(entry.name, entry.version, source, entry=entry, _hash=entry.hash)
-        return self._pinned[key]
+            self._known[key] = Candidate(entry.name, entry.version, source, entry=entry, _hash=entry.hash)
+        return self._known[key]
 
     def _pin_key(self, need: Need) -> tuple:
         if need.req.kind == "path":
@@ -139,7 +139,7 @@ class PackageFinder:
 
     def _pinned_candidate(self, need: Need) -> Candidate:
         key = self._pin_key(need)
-        if key not in self._pinned:
+        if key not in self._known:
             if need.req.kind == "path":
                 source = Source(kind="path", path=need.abs_path)
             else:
@@ -148,8 +148,8 @@ class PackageFinder:
                 kind, ref = need.req.git_ref or (None, None)
                 source = Source(kind="git", url=need.req.git, rev=git.resolve_ref(self.home, need.req.git, kind, ref))
             found = self._load_manifest(source, need.name)
-            self._pinned[key] = Candidate(need.name, Version(found.version), source, manifest=found)
-        return self._pinned[key]
+            self._known[key] = Candidate(need.name, Version(found.version), source, manifest=found)
+        return self._known[key]
 
     # -- metadata ------------------------------------------------------------------------------
     def package_dir(self, cand: Candidate) -> Path:

@@ -51,14 +51,6 @@ class Version:
     def semver(self):
         return self._v
 
-    @property
-    def major(self) -> int:
-        return self._v.major
-
-    @property
-    def is_prerelease(self) -> bool:
-        return bool(self._v.prerelease)
-
     def __eq__(self, other) -> bool:
         return isinstance(other, Version) and self._v.precedence_key[:4] == other._v.precedence_key[:4]
 

@@ -121,10 +121,11 @@ def run_remove(args) -> int:
     if missing:
         raise NupmError(f"not a dependency of {project.manifest.name}: {', '.join(missing)}")
     path = project.manifest.path
-    final = proj.Project(manifest_mod.load_toml_text(path, without_dependencies(old_text, args.names)))
+    final_text = without_dependencies(old_text, args.names)
+    final = proj.Project(manifest_mod.load_toml_text(path, final_text))
     lock = proj.resolve_lock(final, None, keep=proj.read_lock(project))
     report = proj.install_lock(final, lock)
-    atomic_write(path, without_dependencies(old_text, args.names))
+    atomic_write(path, final_text)
     proj.write_lock(final, lock)
     proj.status(f"Removed {', '.join(args.names)}")
     _summary(report)
