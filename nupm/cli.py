@@ -58,6 +58,16 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         p.add_argument("--json", action="store_true", help="one JSON document on stdout")
 
+    shells = ["nu", "bash", "zsh", "fish"]
+    p = sub.add_parser("activate", help="print the line that activates the environment in your shell")
+    p.add_argument("--shell", choices=shells, help="default: detected")
+    p = sub.add_parser("shell", help="start a subshell with the environment active")
+    p.add_argument("--shell", choices=shells, help="default: detected")
+    p = sub.add_parser("run", help="run one command inside the environment")
+    p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="CMD [ARGS...]")
+    p = sub.add_parser("env", help="print the environment description")
+    p.add_argument("--json", action="store_true", help="the description as JSON (env.json)")
+
     p = sub.add_parser("why", help="show why a package is in the environment")
     p.add_argument("name")
     p.add_argument("--json", action="store_true", help="one JSON document on stdout")
@@ -68,7 +78,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     from importlib import import_module
 
     module = {"init": "init", "add": "edit", "remove": "edit", "lock": "lock", "install": "install",
-              "update": "install", "list": "inspect", "tree": "inspect", "why": "inspect"}[args.command]
+              "update": "install", "list": "inspect", "tree": "inspect", "why": "inspect",
+              "activate": "shellenv", "shell": "shellenv", "run": "shellenv", "env": "shellenv"}[args.command]
     handler = getattr(import_module(f"nupm.commands.{module}"), f"run_{args.command}")
     return handler(args) or 0
 

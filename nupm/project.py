@@ -122,7 +122,7 @@ def install_lock(project: Project, lock: Lock) -> InstallReport:
 
 
 def sync(project: Project, registry: str | None = None, locked: bool = False, frozen: bool = False,
-         unlock: set[str] | None = None, force_resolve: bool = False) -> InstallReport:
+         unlock: set[str] | None = None, force_resolve: bool = False, quiet: bool = False) -> InstallReport:
     """Bring lock, store and environment in line with the manifest (`nupm install`)."""
     lock = read_lock(project)
     if frozen:
@@ -134,6 +134,6 @@ def sync(project: Project, registry: str | None = None, locked: bool = False, fr
         raise NupmError(f"{LOCKFILE} is out of date (--locked):\n" + "\n".join(f"  {r}" for r in reasons))
     if reasons or force_resolve:
         lock = resolve_lock(project, registry, keep=lock, unlock=unlock)
-        if write_lock(project, lock):
+        if write_lock(project, lock) and not quiet:
             status(f"Locked {len(lock.packages)} package{'s' if len(lock.packages) != 1 else ''}")
     return install_lock(project, lock)

@@ -1,0 +1,89 @@
+"""Compile an environment description into its activation modules, one per shell.
+
+Each shell's template is a real shell file beside this module; this is the one place that fills
+their `__NUPM_*__` placeholders, with every value passed through that shell's quoting function.
+Rendering is a pure function of the description, so it is snapshot-tested.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+from nupm.activation.quoting import quote_fish, quote_nu, quote_posix
+from nupm.errors import NupmError
+
+_PLACEHOLDER = re.compile(r"__NUPM_[A-Z_]+__")
+# Environment names reach prompts (PS1 expands $(...)) and nu's parse-time `overlay hide NAME`,
+# so only this safe alphabet may be used bare.
+_SAFE_NAME = re.compile(r"[a-z][a-z0-9_-]*\Z")
+
+
+@cache
+def _template(path: str) -> str:
+    return resources.files("nupm.activation").joinpath(path).read_text(encoding="utf-8")
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    # One pass, so a value that happens to contain a placeholder is never substituted again.
+    return _PLACEHOLDER.sub(lambda m: values[m.group(0)], template)
+
+
+def _posix_values(d: dict, shell: str) -> dict[str, str]:
+    q = quote_posix
+    return {
+        "__NUPM_SHELL__": shell,
+        "__NUPM_NAME__": q(d["name"]),
+        "__NUPM_NAME_TEXT__": d["name"],
+        "__NUPM_ROOT__": q(d["root"]),
+        "__NUPM_PATH_ADD__": "\n".join(f"_nupm_path_add {q(p)}" for p in reversed(d["path"])),
+        "__NUPM_PATH_REMOVE__": "\n".join(f"    _nupm_path_remove {q(p)}" for p in d["path"]),
+        "__NUPM_SET__": "\n".join(f"_nupm_set {k} {q(v)}" for k, v in d["variables"].items()),
+        "__NUPM_RESTORE__": "\n".join(f"    _nupm_restore {k}" for k in d["variables"]),
+    }
+
+
+def _fish_values(d: dict) -> dict[str, str]:
+    q = quote_fish
+    return {
+        "__NUPM_NAME__": q(d["name"]),
+        "__NUPM_ROOT__": q(d["root"]),
+        "__NUPM_PATH_ADD__": "\n".join(f"_nupm_path_add {q(p)}" for p in reversed(d["path"])),
+        "__NUPM_PATH_REMOVE__": "\n".join(f"    _nupm_path_remove {q(p)}" for p in d["path"]),
+        "__NUPM_SET__": "\n".join(f"_nupm_set {k} {q(v)}" for k, v in d["variables"].items()),
+        "__NUPM_RESTORE__": "\n".join(f"    _nupm_restore {k}" for k in d["variables"]),
+    }
+
+
+def _nu_values(d: dict) -> dict[str, str]:
+    q = quote_nu
+    variables = ", ".join(f"{k}: {q(v)}" for k, v in d["variables"].items())
+    return {
+        "__NUPM_NAME__": q(d["name"]),
+        "__NUPM_NAME_TEXT__": d["name"],
+        "__NUPM_ROOT__": q(d["root"]),
+        "__NUPM_PATH__": " ".join(q(p) for p in d["path"]),
+        "__NUPM_VARIABLES__": "{" + variables + "}",
+        "__NUPM_VAR_NAMES__": " ".join(q(k) for k in d["variables"]),
+        "__NUPM_LIB_DIRS__": " ".join(q(p) for p in d["lib_dirs"]),
+        "__NUPM_MODULES__": "\n".join(f"export use {q(path)}" for path in d["modules"].values()),
+    }
+
+
+def module_file(name: str) -> str:
+    """The Nushell module's file name: its stem is the overlay's name."""
+    return f"{name}.nu"
+
+
+def render_all(description: dict) -> dict[str, str]:
+    """File name in .nupm/ -> content, for every shell."""
+    name = description["name"]
+    if not _SAFE_NAME.match(name):
+        raise NupmError(f"environment name {name!r} must use lowercase letters, digits, - and _")
+    return {
+        "activate.bash": _fill(_template("posix/activate.sh"), _posix_values(description, "bash")),
+        "activate.zsh": _fill(_template("posix/activate.sh"), _posix_values(description, "zsh")),
+        "activate.fish": _fill(_template("fish/activate.fish"), _fish_values(description)),
+        module_file(name): _fill(_template("nu/activate.nu"), _nu_values(description)),
+    }
