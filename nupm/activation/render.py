@@ -7,6 +7,7 @@ Rendering is a pure function of the description, so it is snapshot-tested.
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from importlib import resources
@@ -65,7 +66,8 @@ def _nu_values(d: dict) -> dict[str, str]:
         "__NUPM_ROOT__": q(d["root"]),
         "__NUPM_PATH__": " ".join(q(p) for p in d["path"]),
         "__NUPM_VARIABLES__": "{" + variables + "}",
-        "__NUPM_VAR_NAMES__": " ".join(q(k) for k in d["variables"]),
+        # What a later environment strips when it replaces this one; JSON built here, not at activation.
+        "__NUPM_UNDO__": q(json.dumps({"path": d["path"], "vars": list(d["variables"])}, ensure_ascii=False)),
         "__NUPM_LIB_DIRS__": " ".join(q(p) for p in d["lib_dirs"]),
         "__NUPM_MODULES__": "\n".join(f"export use {q(path)}" for path in d["modules"].values()),
     }

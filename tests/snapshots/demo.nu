@@ -8,21 +8,22 @@ export-env {
     if ($previous | is-not-empty) {
         let undo = ($previous | from json)
         $env.PATH = ($env.PATH | where {|p| $p not-in $undo.path })
-        let present = ($undo.vars | where {|v| $v in $env })
-        if ($present | is-not-empty) { hide-env ...$present }
+        hide-env --ignore-errors ...$undo.vars
     }
     let entries = [r#'/home/u/it's demo/.nupm/bin'#]
     # PATH is a list in nu, but a config or a parent may have left it a string.
-    let path = ($env.PATH? | default [] | if ($in | describe) == "string" { split row (char esep) } else { $in })
-    $env.PATH = ($entries | append ($path | where {|p| $p not-in $entries }))
+    let path = ($env.PATH? | default [])
+    let path = if ($path | describe) == "string" { $path | split row (char esep) } else { $path }
+    $env.PATH = ($entries | append ($path | where $it not-in $entries))
     load-env {DEMO_COLOR: r#'always'#, DEMO_QUOTE: r#'a'b"c$(x)'#}
     $env.NUPM_ENV = r#'demo'#
     $env.NUPM_ENV_ROOT = r#'/home/u/it's demo'#
-    $env.NUPM_ENV_UNDO = ({path: $entries, vars: [r#'DEMO_COLOR'# r#'DEMO_QUOTE'#]} | to json --raw)
+    $env.NUPM_ENV_UNDO = r#'{"path": ["/home/u/it's demo/.nupm/bin"], "vars": ["DEMO_COLOR", "DEMO_QUOTE"]}'#
     if ($env.NUPM_DISABLE_PROMPT? | is-empty) {
         # The unwrapped prompt is kept once, so switching environments never wraps twice.
-        if not ("_NUPM_PROMPT_BASE" in $env) {
+        if $env._NUPM_PROMPT_SAVED? == null {
             $env._NUPM_PROMPT_BASE = $env.PROMPT_COMMAND?
+            $env._NUPM_PROMPT_SAVED = "1"
         }
         $env.PROMPT_COMMAND = {||
             let base = $env._NUPM_PROMPT_BASE?
