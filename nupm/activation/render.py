@@ -31,30 +31,20 @@ def _fill(template: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values[m.group(0)], template)
 
 
+def _sh_values(d: dict, q) -> dict[str, str]:
+    """bash, zsh and fish templates share their placeholders; only the quoting differs."""
+    return {
+        "__NUPM_NAME__": q(d["name"]),
+        "__NUPM_ROOT__": q(d["root"]),
+        "__NUPM_PATH_ADD__": "\n".join(f"_nupm_path_add {q(p)}" for p in reversed(d["path"])),
+        "__NUPM_PATH_REMOVE__": "\n".join(f"    _nupm_path_remove {q(p)}" for p in d["path"]),
+        "__NUPM_SET__": "\n".join(f"_nupm_set {k} {q(v)}" for k, v in d["variables"].items()),
+        "__NUPM_RESTORE__": "\n".join(f"    _nupm_restore {k}" for k in d["variables"]),
+    }
+
+
 def _posix_values(d: dict, shell: str) -> dict[str, str]:
-    q = quote_posix
-    return {
-        "__NUPM_SHELL__": shell,
-        "__NUPM_NAME__": q(d["name"]),
-        "__NUPM_NAME_TEXT__": d["name"],
-        "__NUPM_ROOT__": q(d["root"]),
-        "__NUPM_PATH_ADD__": "\n".join(f"_nupm_path_add {q(p)}" for p in reversed(d["path"])),
-        "__NUPM_PATH_REMOVE__": "\n".join(f"    _nupm_path_remove {q(p)}" for p in d["path"]),
-        "__NUPM_SET__": "\n".join(f"_nupm_set {k} {q(v)}" for k, v in d["variables"].items()),
-        "__NUPM_RESTORE__": "\n".join(f"    _nupm_restore {k}" for k in d["variables"]),
-    }
-
-
-def _fish_values(d: dict) -> dict[str, str]:
-    q = quote_fish
-    return {
-        "__NUPM_NAME__": q(d["name"]),
-        "__NUPM_ROOT__": q(d["root"]),
-        "__NUPM_PATH_ADD__": "\n".join(f"_nupm_path_add {q(p)}" for p in reversed(d["path"])),
-        "__NUPM_PATH_REMOVE__": "\n".join(f"    _nupm_path_remove {q(p)}" for p in d["path"]),
-        "__NUPM_SET__": "\n".join(f"_nupm_set {k} {q(v)}" for k, v in d["variables"].items()),
-        "__NUPM_RESTORE__": "\n".join(f"    _nupm_restore {k}" for k in d["variables"]),
-    }
+    return {**_sh_values(d, quote_posix), "__NUPM_SHELL__": shell, "__NUPM_NAME_TEXT__": d["name"]}
 
 
 def _nu_values(d: dict) -> dict[str, str]:
@@ -86,6 +76,6 @@ def render_all(description: dict) -> dict[str, str]:
     return {
         "activate.bash": _fill(_template("posix/activate.sh"), _posix_values(description, "bash")),
         "activate.zsh": _fill(_template("posix/activate.sh"), _posix_values(description, "zsh")),
-        "activate.fish": _fill(_template("fish/activate.fish"), _fish_values(description)),
+        "activate.fish": _fill(_template("fish/activate.fish"), _sh_values(description, quote_fish)),
         module_file(name): _fill(_template("nu/activate.nu"), _nu_values(description)),
     }
