@@ -68,6 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("env", help="print the environment description")
     p.add_argument("--json", action="store_true", help="the description as JSON (env.json)")
 
+    p = sub.add_parser("gc", help="remove store entries no environment uses")
+    p.add_argument("--dry-run", action="store_true", help="only list what would be removed")
+    p = sub.add_parser("store", help="inspect the shared store")
+    store_sub = p.add_subparsers(dest="store_command", metavar="COMMAND", required=True)
+    q = store_sub.add_parser("list", help="entries with their sizes")
+    q.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    q = store_sub.add_parser("verify", help="re-hash every entry against its recorded hash")
+    q.add_argument("--repair", action="store_true", help="fetch damaged entries again")
+    p = sub.add_parser("cache", help="the download cache")
+    cache_sub = p.add_subparsers(dest="cache_command", metavar="COMMAND", required=True)
+    cache_sub.add_parser("clean", help="empty the download cache")
+
     p = sub.add_parser("why", help="show why a package is in the environment")
     p.add_argument("name")
     p.add_argument("--json", action="store_true", help="one JSON document on stdout")
@@ -79,7 +91,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     module = {"init": "init", "add": "edit", "remove": "edit", "lock": "lock", "install": "install",
               "update": "install", "list": "inspect", "tree": "inspect", "why": "inspect",
-              "activate": "shellenv", "shell": "shellenv", "run": "shellenv", "env": "shellenv"}[args.command]
+              "activate": "shellenv", "shell": "shellenv", "run": "shellenv", "env": "shellenv",
+              "gc": "store", "store": "store", "cache": "store"}[args.command]
     handler = getattr(import_module(f"nupm.commands.{module}"), f"run_{args.command}")
     return handler(args) or 0
 

@@ -7,6 +7,7 @@ NUPM_HOME (default: platformdirs' user_data_dir("nupm")) holds:
   cache/git/                         bare mirrors of git sources
   cache/checkouts/                   exported git trees, one per commit and subdir
   overlays/                          named global environments
+  roots/                             gc roots: one file per environment that uses the store
 A project keeps its generated environment in <project>/.nupm/.
 """
 
@@ -64,6 +65,19 @@ class Home:
     @property
     def checkouts(self) -> Path:
         return self.root / "cache" / "checkouts"
+
+    @property
+    def cache(self) -> Path:
+        return self.root / "cache"
+
+    @property
+    def roots(self) -> Path:
+        return self.root / "roots"
+
+    @property
+    def gc_lock(self) -> Path:
+        """Held by gc for its whole run, and briefly by an install to register what it is using."""
+        return self.locks / "gc.lock"
 
     @property
     def overlays(self) -> Path:

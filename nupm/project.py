@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from nupm import environment, store
+from nupm import environment, maintenance, store
 from nupm import lock as lock_mod
 from nupm import manifest as manifest_mod
 from nupm.errors import NupmError
@@ -111,14 +111,25 @@ class InstallReport:
 
 def install_lock(project: Project, lock: Lock) -> InstallReport:
     home = Home.current()
-    entries, fetched = [], 0
-    for pkg in lock.packages:
-        entry, new = store.ensure(home, pkg)
-        entries.append(entry)
-        fetched += new
+    entries = [store.lookup(home, pkg) for pkg in lock.packages]
+    fetched = 0
+    if not all(entries):
+        entries, fetched = _fill_store(home, lock)
     description = environment.describe(project.manifest, entries, project.env_dir)
     changed = environment.write(project.env_dir, description)
+    maintenance.register_root(home, project.env_dir)
     return InstallReport(len(entries), fetched, changed)
+
+
+def _fill_store(home: Home, lock: Lock) -> tuple[list, int]:
+    """Install what the store lacks, marked live for any gc running meanwhile."""
+    entries, fetched = [], 0
+    with maintenance.installing(home, lock.packages):
+        for pkg in lock.packages:
+            entry, new = store.ensure(home, pkg)
+            entries.append(entry)
+            fetched += new
+    return entries, fetched
 
 
 def sync(project: Project, registry: str | None = None, locked: bool = False, frozen: bool = False,

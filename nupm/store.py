@@ -100,7 +100,9 @@ def _install(home: Home, pkg: LockedPackage, entry: Path) -> None:
         remove_tree(tmp)
         raise
     marker = {"marker": MARKER_VERSION, "name": pkg.name, "version": pkg.version, "type": pkg.type,
-              "hash": pkg.hash, "tree_hash": tree_hash(entry), "source": pkg.source.describe(), **layout}
+              "hash": pkg.hash, "tree_hash": tree_hash(entry), "source": pkg.source.describe(),
+              # Enough to fetch the package again (`nupm store verify --repair`); paths are absolute.
+              "lock_source": pkg.source.to_lock(Path("/")), **layout}
     atomic_write(home.entry_marker(entry), json.dumps(marker, indent=1, sort_keys=True) + "\n")
 
 

@@ -1,0 +1,59 @@
+"""`nupm gc`, `nupm store list|verify`, `nupm cache clean`."""
+
+from __future__ import annotations
+
+import json
+
+from nupm import maintenance
+from nupm.paths import Home
+from nupm.project import status
+
+
+def _human(size: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
+
+
+def run_gc(args) -> int:
+    home = Home.current()
+    dead = maintenance.collect(home, dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    for entry in dead:
+        print(f"{verb} {entry.name}")
+    status(f"{verb} {len(dead)} store entr{'y' if len(dead) == 1 else 'ies'}")
+    return 0
+
+
+def run_store(args) -> int:
+    home = Home.current()
+    if args.store_command == "list":
+        rows = [{"name": e.name, "path": str(e.path), "complete": e.complete, "size": e.size()}
+                for e in maintenance.entries(home)]
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        else:
+            for row in rows:
+                mark = "" if row["complete"] else "  (incomplete)"
+                print(f"{row['name']}  {_human(row['size'])}{mark}")
+        return 0
+    problems = maintenance.verify(home)
+    failed = 0
+    for problem in problems:
+        print(f"{problem.entry.name}: {problem.what}")
+        if args.repair and problem.entry.complete:
+            why = maintenance.repair(home, problem.entry)
+            print(f"  {'repaired' if why is None else 'not repaired: ' + why}")
+            failed += why is not None
+        else:
+            failed += 1
+    status(f"{len(maintenance.entries(home))} entries checked, {len(problems)} problem(s)")
+    return 1 if failed else 0
+
+
+def run_cache(args) -> int:
+    freed = maintenance.clean_cache(Home.current())
+    status(f"cache emptied ({_human(freed)} freed)")
+    return 0

@@ -1,0 +1,186 @@
+"""Store maintenance: gc roots, garbage collection, verification and listing.
+
+Every environment that uses the store registers a root (NUPM_HOME/roots/<key>.json naming its env
+dir); a root whose env.json is gone is dropped. An install in progress registers a temporary root
+holding its process id under the gc lock, so gc, which holds that lock for its whole run, either sees
+the install's packages as live or runs before the install starts using anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from nupm.fsutil import atomic_write, remove_tree, tree_hash
+from nupm.lock import LockedPackage
+from nupm.paths import ENV_DESCRIPTION, Home
+from nupm.sources.source import Source
+
+
+def _root_file(home: Home, env_dir: Path) -> Path:
+    import hashlib  # not at the top: this module is on the no-op install's path
+
+    key = hashlib.sha256(str(env_dir.absolute()).encode()).hexdigest()[:16]
+    return home.roots / f"{key}.json"
+
+
+def register_root(home: Home, env_dir: Path) -> None:
+    path = _root_file(home, env_dir)
+    if not path.exists():  # the no-op install pays one stat
+        home.roots.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, json.dumps({"env_dir": str(env_dir.absolute())}) + "\n")
+
+
+@contextlib.contextmanager
+def installing(home: Home, packages: list[LockedPackage]) -> Iterator[None]:
+    """Mark `packages` live for gc while this process installs them."""
+    from filelock import FileLock
+
+    home.locks.mkdir(parents=True, exist_ok=True)
+    home.roots.mkdir(parents=True, exist_ok=True)
+    path = home.roots / f"install-{os.getpid()}.json"
+    entries = [home.entry_name(p.name, p.version, p.hash) for p in packages]
+    with FileLock(str(home.gc_lock)):
+        atomic_write(path, json.dumps({"pid": os.getpid(), "entries": entries}) + "\n")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def live_entries(home: Home, prune: bool) -> set[str]:
+    """Names of store entries some environment or running install uses; dead roots dropped if `prune`."""
+    live: set[str] = set()
+    if not home.roots.is_dir():
+        return live
+    for root in sorted(home.roots.glob("*.json")):
+        try:
+            data = json.loads(root.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if "pid" in data:
+            if _pid_alive(data["pid"]):
+                live.update(data["entries"])
+            elif prune:
+                root.unlink(missing_ok=True)
+            continue
+        try:
+            description = json.loads((Path(data["env_dir"]) / ENV_DESCRIPTION).read_text())
+        except (OSError, json.JSONDecodeError, KeyError):
+            if prune:
+                root.unlink(missing_ok=True)
+            continue
+        live.update(Path(p["store"]).name for p in description.get("packages", []))
+    return live
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    path: Path
+    marker: Path
+    complete: bool
+
+    def size(self) -> int:
+        return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file() and not f.is_symlink())
+
+
+def entries(home: Home) -> list[Entry]:
+    if not home.store.is_dir():
+        return []
+    found = []
+    for path in sorted(home.store.iterdir()):
+        if path.name.startswith(".") or not path.is_dir():
+            continue
+        marker = home.entry_marker(path)
+        found.append(Entry(path.name, path, marker, marker.is_file()))
+    return found
+
+
+def collect(home: Home, dry_run: bool) -> list[Entry]:
+    """Remove (or with dry_run only list) the store entries nothing uses."""
+    from filelock import FileLock
+
+    home.locks.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(home.gc_lock)):
+        live = live_entries(home, prune=not dry_run)
+        dead = [e for e in entries(home) if e.name not in live]
+        if not dry_run:
+            for entry in dead:
+                with FileLock(str(home.entry_lock(entry.path))):
+                    entry.marker.unlink(missing_ok=True)  # marker first: a half-removed entry is incomplete
+                    remove_tree(entry.path)
+                    home.entry_lock(entry.path).unlink(missing_ok=True)
+    return dead
+
+
+@dataclass(frozen=True)
+class Problem:
+    entry: Entry
+    what: str
+
+
+def verify(home: Home) -> list[Problem]:
+    problems = []
+    for entry in entries(home):
+        if not entry.complete:
+            problems.append(Problem(entry, "incomplete (no marker); the next install redoes it"))
+            continue
+        try:
+            recorded = json.loads(entry.marker.read_text())["tree_hash"]
+        except (OSError, json.JSONDecodeError, KeyError):
+            problems.append(Problem(entry, "unreadable marker"))
+            continue
+        try:
+            actual = tree_hash(entry.path)
+        except OSError as e:
+            problems.append(Problem(entry, f"unreadable: {e}"))
+            continue
+        if actual != recorded:
+            problems.append(Problem(entry, f"content hash {actual} differs from the recorded {recorded}"))
+    return problems
+
+
+def repair(home: Home, entry: Entry) -> str | None:
+    """Fetch an entry again from its recorded source; None on success, else why not."""
+    from nupm import store
+
+    try:
+        data = json.loads(entry.marker.read_text())
+        pkg = LockedPackage(name=data["name"], version=data["version"], type=data["type"],
+                            source=Source.from_lock(data["lock_source"], Path("/")), hash=data["hash"])
+    except (OSError, json.JSONDecodeError, KeyError):
+        return "its marker does not say where it came from; run `nupm install` in a project that uses it"
+    entry.marker.unlink(missing_ok=True)
+    remove_tree(entry.path)
+    try:
+        store.ensure(home, pkg)
+    except Exception as e:  # noqa: BLE001 -- reported per entry, the others still get repaired
+        return str(e)
+    return None
+
+
+def clean_cache(home: Home) -> int:
+    """Empty the download cache (git mirrors and checkouts); returns the bytes freed."""
+    if not home.cache.is_dir():
+        return 0
+    freed = sum(f.stat().st_size for f in home.cache.rglob("*") if f.is_file() and not f.is_symlink())
+    for child in home.cache.iterdir():
+        remove_tree(child)
+    return freed
+
