@@ -89,10 +89,9 @@ def read(path: Path, project_root: Path) -> Lock:
 
 
 def _locked_package(path: Path, text: str, number: int, table: dict, root: Path) -> LockedPackage:
-    line = _nth_package_line(text, number)
-
     def fail(what: str):
-        raise BadInput(path, line, 1, f"package #{number}: {what}")
+        # The line is found only on error: scanning for it per package would make reading O(n^2).
+        raise BadInput(path, _nth_package_line(text, number), 1, f"package #{number}: {what}")
 
     if not isinstance(table, dict):
         fail("expected a table")

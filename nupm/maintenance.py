@@ -22,10 +22,12 @@ from nupm.sources.source import Source
 
 
 def _root_file(home: Home, env_dir: Path) -> Path:
-    import hashlib  # not at the top: this module is on the no-op install's path
+    # zlib, not hashlib: this runs on every no-op install, and importing hashlib costs more than the
+    # whole check. Two independent 32-bit checksums keep collisions out of reach for one user's dirs.
+    import zlib
 
-    key = hashlib.sha256(str(env_dir.absolute()).encode()).hexdigest()[:16]
-    return home.roots / f"{key}.json"
+    raw = os.fsencode(env_dir.absolute())
+    return home.roots / f"{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}.json"
 
 
 def register_root(home: Home, env_dir: Path) -> None:
