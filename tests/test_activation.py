@@ -253,7 +253,7 @@ def test_generated_modules_round_trip_any_value(shell, world, tmp_path):
     @example([HOSTILE, "", "'#"], "$(touch pwned)")
     def check(vals, dirname):
         root = tmp_path / ("d" + dirname)
-        description = {"name": "hyp", "root": str(root), "path": [str(root / ".nupm" / "bin")],
+        description = {"name": "hyp", "kind": "project", "root": str(root), "path": [str(root / ".nupm" / "bin")],
                        "lib_dirs": [str(root / ".nupm" / "lib")], "modules": {},
                        "variables": {f"V{i}": v for i, v in enumerate(vals)}}
         env_dir = tmp_path / "gen"

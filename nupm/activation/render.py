@@ -15,7 +15,6 @@ from pathlib import Path
 from nupm.activation.quoting import quote_fish, quote_nu, quote_posix
 from nupm.errors import NupmError
 
-_PLACEHOLDER = re.compile(r"__NUPM_[A-Z_]+__")
 # Environment names reach prompts (PS1 expands $(...)) and nu's parse-time `overlay hide NAME`,
 # so only this safe alphabet may be used bare.
 _SAFE_NAME = re.compile(r"[a-z][a-z0-9_-]*\Z")
@@ -29,19 +28,31 @@ def _template(path: str) -> str:
 
 
 def _fill(template: str, values: dict[str, str]) -> str:
-    # One pass, so a value that happens to contain a placeholder is never substituted again.
-    return _PLACEHOLDER.sub(lambda m: values[m.group(0)], template)
+    # One pass over exactly the known placeholders (longest first, so they may abut identifiers like
+    # _nupm_deactivate___NUPM_LAYER__), and a value containing a placeholder is never substituted again.
+    pattern = re.compile("|".join(re.escape(k) for k in sorted(values, key=len, reverse=True)))
+    return pattern.sub(lambda m: values[m.group(0)], template)
+
+
+_LAYERS = {"project": ("P", "_NUPM_PROJECT_ROOT"), "global": ("G", "_NUPM_GLOBAL_ROOT")}
+
+
+def _layer_values(d: dict) -> dict[str, str]:
+    tag, root_var = _LAYERS[d["kind"]]
+    return {"__NUPM_LAYER__": d["kind"], "__NUPM_TAG__": tag, "__NUPM_ROOT_VAR__": root_var}
 
 
 def _sh_values(d: dict, q) -> dict[str, str]:
     """bash, zsh and fish templates share their placeholders; only the quoting differs."""
+    tag = _LAYERS[d["kind"]][0]
     return {
+        **_layer_values(d),
         "__NUPM_NAME__": q(d["name"]),
         "__NUPM_ROOT__": q(d["root"]),
         "__NUPM_PATH_ADD__": "\n".join(f"_nupm_path_add {q(p)}" for p in reversed(d["path"])),
         "__NUPM_PATH_REMOVE__": "\n".join(f"    _nupm_path_remove {q(p)}" for p in d["path"]),
-        "__NUPM_SET__": "\n".join(f"_nupm_set {k} {q(v)}" for k, v in d["variables"].items()),
-        "__NUPM_RESTORE__": "\n".join(f"    _nupm_restore {k}" for k in d["variables"]),
+        "__NUPM_SET__": "\n".join(f"_nupm_set {tag} {k} {q(v)}" for k, v in d["variables"].items()),
+        "__NUPM_RESTORE__": "\n".join(f"    _nupm_restore {tag} {k}" for k in d["variables"]),
     }
 
 
@@ -53,21 +64,24 @@ def _nu_values(d: dict) -> dict[str, str]:
     q = quote_nu
     variables = ", ".join(f"{k}: {q(v)}" for k, v in d["variables"].items())
     return {
+        **_layer_values(d),
         "__NUPM_NAME__": q(d["name"]),
         "__NUPM_NAME_TEXT__": d["name"],
         "__NUPM_ROOT__": q(d["root"]),
         "__NUPM_PATH__": " ".join(q(p) for p in d["path"]),
         "__NUPM_VARIABLES__": "{" + variables + "}",
         # What a later environment strips when it replaces this one; JSON built here, not at activation.
-        "__NUPM_UNDO__": q(json.dumps({"path": d["path"], "vars": list(d["variables"])}, ensure_ascii=False)),
+        "__NUPM_UNDO__": q(json.dumps({"kind": d["kind"], "path": d["path"], "vars": list(d["variables"])},
+                                     ensure_ascii=False)),
         "__NUPM_LIB_DIRS__": " ".join(q(p) for p in d["lib_dirs"]),
         "__NUPM_MODULES__": "\n".join(f"export use {q(path)}" for path in d["modules"].values()),
     }
 
 
-def module_file(name: str) -> str:
-    """The Nushell module's file name: its stem is the overlay's name."""
-    return f"{name}.nu"
+def module_file(description: dict) -> str:
+    """The Nushell module's file: `<name>.nu` in a project (the stem names the overlay); `mod.nu` in a
+    global environment, whose directory is its name, so `overlay use NAME` finds it in the lib dirs."""
+    return "mod.nu" if description["kind"] == "global" else f"{description['name']}.nu"
 
 
 def render_all(description: dict) -> dict[str, str]:
@@ -79,5 +93,5 @@ def render_all(description: dict) -> dict[str, str]:
         "activate.bash": _fill(_template("posix/activate.sh"), _posix_values(description, "bash")),
         "activate.zsh": _fill(_template("posix/activate.sh"), _posix_values(description, "zsh")),
         "activate.fish": _fill(_template("fish/activate.fish"), _sh_values(description, quote_fish)),
-        module_file(name): _fill(_template("nu/activate.nu"), _nu_values(description)),
+        module_file(description): _fill(_template("nu/activate.nu"), _nu_values(description)),
     }

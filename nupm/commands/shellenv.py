@@ -45,7 +45,7 @@ def ready_environment() -> tuple[proj.Project, dict]:
 
 def activation_line(shell: str, env_dir: Path, description: dict) -> str:
     if shell == "nu":
-        return f"overlay use {quote_nu(str(env_dir / module_file(description['name'])))}"
+        return f"overlay use {quote_nu(str(env_dir / module_file(description)))}"
     if shell == "fish":
         return f"source {quote_fish(str(env_dir / 'activate.fish'))}"
     return f"source {quote_posix(str(env_dir / f'activate.{shell}'))}"
@@ -122,7 +122,7 @@ def _shell_argv(shell: str, activate: Path, tmp: Path) -> tuple[list[str], dict[
 def run_shell(args) -> int:
     project, description = ready_environment()
     shell = detect_shell(args.shell)
-    name = module_file(description["name"]) if shell == "nu" else f"activate.{shell}"
+    name = module_file(description) if shell == "nu" else f"activate.{shell}"
     with tempfile.TemporaryDirectory(prefix="nupm-shell-") as tmp:
         argv, extra = _shell_argv(shell, project.env_dir / name, Path(tmp))
         # The subshell owns the terminal: Ctrl-C there must not end nupm, which only waits.
