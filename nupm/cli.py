@@ -14,6 +14,38 @@ def _add_registry(p: argparse.ArgumentParser) -> None:
     p.add_argument("--registry", metavar="NAME|PATH", help="use only this registry (a configured name or a path)")
 
 
+def _add_global(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--overlay", metavar="NAME", help="the global environment to change (default: the active one)")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+
+
+def _add_overlay_commands(sub) -> None:
+    p = sub.add_parser("overlay", help="global environments")
+    ov = p.add_subparsers(dest="overlay_command", metavar="COMMAND", required=True)
+    q = ov.add_parser("new", help="create a global environment")
+    q.add_argument("name")
+    q = ov.add_parser("list", help="list global environments, or one's packages")
+    q.add_argument("name", nargs="?")
+    q.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    q = ov.add_parser("remove", help="delete a global environment")
+    q.add_argument("name")
+    q.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    q.add_argument("--force", action="store_true", help="even if it is active")
+    q = ov.add_parser("export", help="write manifest and lock as one TOML file")
+    q.add_argument("name")
+    q.add_argument("-o", "--output", metavar="FILE", help="default: stdout")
+    q = ov.add_parser("import", help="recreate an exported global environment exactly")
+    q.add_argument("file")
+    q.add_argument("--name", help="a different name for it")
+    q = ov.add_parser("history", help="the generations of a global environment")
+    q.add_argument("name")
+    q.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    q = ov.add_parser("rollback", help="return to an earlier generation")
+    q.add_argument("name")
+    q.add_argument("--to", type=int, metavar="N", help="generation number (default: the previous one)")
+    q.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nupm", description="Shell-native package and environment manager.")
     parser.add_argument("--version", action="version", version=f"nupm {__version__}")
@@ -37,35 +69,51 @@ def build_parser() -> argparse.ArgumentParser:
     ref.add_argument("--branch")
     _add_registry(p)
 
-    p = sub.add_parser("remove", help="remove dependencies, then lock and install")
+    p = sub.add_parser("remove", help="remove dependencies of this project, then lock and install")
     p.add_argument("names", nargs="+", metavar="NAME")
 
     p = sub.add_parser("lock", help="resolve nupm.toml into nupm.lock")
     p.add_argument("--check", action="store_true", help="exit 1 and say what changed if the lock is stale")
     _add_registry(p)
 
-    p = sub.add_parser("install", help="lock if needed, fill the store, generate .nupm/")
+    p = sub.add_parser("install", help="sync this project, or install packages into a global environment")
+    p.add_argument("packages", nargs="*", metavar="PKG", help="name or name@range, into the global environment")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--locked", action="store_true", help="fail if nupm.lock is missing or stale")
     mode.add_argument("--frozen", action="store_true", help="install exactly nupm.lock, no resolution")
+    _add_global(p)
+    p.add_argument("-r", "--reinstall", action="store_true", help="fetch the packages again even if installed")
+    p.add_argument("-u", "--update", action="store_true", help="update the packages if a newer one is allowed")
     _add_registry(p)
+
+    p = sub.add_parser("uninstall", help="remove packages from a global environment")
+    p.add_argument("names", nargs="+", metavar="PKG")
+    _add_global(p)
 
     p = sub.add_parser("update", help="re-resolve to the newest allowed versions")
     p.add_argument("names", nargs="*", metavar="NAME", help="only these packages (default: all)")
+    _add_global(p)
     _add_registry(p)
+
+    _add_overlay_commands(sub)
 
     for name, text in (("list", "list locked packages"), ("tree", "show the dependency tree")):
         p = sub.add_parser(name, help=text)
         p.add_argument("--json", action="store_true", help="one JSON document on stdout")
 
     shells = ["nu", "bash", "zsh", "fish"]
+    env_help = "a global environment instead of this project's"
     p = sub.add_parser("activate", help="print the line that activates the environment in your shell")
     p.add_argument("--shell", choices=shells, help="default: detected")
+    p.add_argument("--env", metavar="NAME", help=env_help)
     p = sub.add_parser("shell", help="start a subshell with the environment active")
     p.add_argument("--shell", choices=shells, help="default: detected")
+    p.add_argument("--env", metavar="NAME", help=env_help)
     p = sub.add_parser("run", help="run one command inside the environment")
+    p.add_argument("--env", metavar="NAME", help=env_help)
     p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="CMD [ARGS...]")
     p = sub.add_parser("env", help="print the environment description")
+    p.add_argument("--env", metavar="NAME", help=env_help)
     p.add_argument("--json", action="store_true", help="the description as JSON (env.json)")
 
     p = sub.add_parser("gc", help="remove store entries no environment uses")
@@ -92,7 +140,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     module = {"init": "init", "add": "edit", "remove": "edit", "lock": "lock", "install": "install",
               "update": "install", "list": "inspect", "tree": "inspect", "why": "inspect",
               "activate": "shellenv", "shell": "shellenv", "run": "shellenv", "env": "shellenv",
-              "gc": "store", "store": "store", "cache": "store"}[args.command]
+              "gc": "store", "store": "store", "cache": "store",
+              "uninstall": "overlay", "overlay": "overlay"}[args.command]
     handler = getattr(import_module(f"nupm.commands.{module}"), f"run_{args.command}")
     return handler(args) or 0
 

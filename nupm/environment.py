@@ -25,8 +25,12 @@ class ConflictingNames(NupmError):
     pass
 
 
-def describe(manifest: Manifest, entries: list[StoreEntry], env_dir: Path) -> dict:
-    """The complete, machine-readable description of one environment."""
+def describe(manifest: Manifest, entries: list[StoreEntry], env_dir: Path, kind: str = "project") -> dict:
+    """The complete, machine-readable description of one environment.
+
+    `kind` is "project" (env_dir is the project's .nupm/, the project's own module is included) or
+    "global" (env_dir is NUPM_HOME/overlays/<name>, which is also the environment's root).
+    """
     env_dir = env_dir.absolute()
     modules: dict[str, str] = {}
     commands: dict[str, dict] = {}
@@ -37,14 +41,14 @@ def describe(manifest: Manifest, entries: list[StoreEntry], env_dir: Path) -> di
         packages.append({"name": entry.name, "version": entry.version, "type": entry.type,
                          "hash": entry.hash, "store": str(entry.path)})
     _check_path_entries([env_dir / "bin"])
-    own = _own_offer(manifest)
+    own = _own_offer(manifest) if kind == "project" else None
     if own:
         _offer(manifest.name, manifest.root.absolute(), own, modules, commands, owners)
     return {
         "version": DESCRIPTION_VERSION,
         "name": manifest.name,
-        "kind": "project",
-        "root": str(manifest.root.absolute()),
+        "kind": kind,
+        "root": str(manifest.root.absolute() if kind == "project" else env_dir),
         "env_dir": str(env_dir),
         "path": [str(env_dir / "bin")],
         "lib_dirs": [str(env_dir / "lib")],
@@ -120,9 +124,12 @@ def is_current(env_dir: Path, files: dict[str, str], description: dict) -> bool:
             and all(os.path.exists(bin_ / name) for name in description["commands"]))
 
 
-def write(env_dir: Path, description: dict) -> bool:
-    """Regenerate `env_dir` atomically; False (and nothing touched) when it is already current."""
-    files = generated_files(description)
+def write(env_dir: Path, description: dict, extra: dict[str, str] | None = None) -> bool:
+    """Regenerate `env_dir` atomically; False (and nothing touched) when it is already current.
+
+    `extra` files (a global environment's manifest and lock) are swapped in together with the rest.
+    """
+    files = {**generated_files(description), **(extra or {})}
     if is_current(env_dir, files, description):
         return False
     tmp = make_temp_dir(env_dir.parent, f"{env_dir.name}.tmp-")

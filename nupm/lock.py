@@ -55,7 +55,8 @@ def _key(key: str) -> str:
     return key if key.replace("-", "").replace("_", "").isalnum() and key.isascii() else _toml_str(key)
 
 
-def render(lock: Lock, project_root: Path) -> str:
+def render(lock: Lock, project_root: Path | None) -> str:
+    """The lock's text; `project_root` None keeps paths absolute (global environments)."""
     out = [HEADER, f"version = {LOCK_VERSION}\n", "\n[requirements]\n"]
     out += [f"{_key(name)} = {_inline(spec)}\n" for name, spec in sorted(lock.requirements.items())]
     for pkg in sorted(lock.packages, key=lambda p: p.name):
@@ -71,7 +72,11 @@ def render(lock: Lock, project_root: Path) -> str:
 
 # -- reading -------------------------------------------------------------------------------------
 def read(path: Path, project_root: Path) -> Lock:
-    text = read_text(path)
+    return read_text_lock(read_text(path), path, project_root)
+
+
+def read_text_lock(text: str, path: Path, project_root: Path) -> Lock:
+    """A lock given as text (from a file, a generation or an export); `path` names it in errors."""
     data = parse_toml(path, text)
     check = _Checker(path, text)
     if data.get("version") != LOCK_VERSION:

@@ -65,9 +65,23 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def generation_entries(home: Home) -> set[str]:
+    """Store entries named by any generation of any global environment: rollback must find them."""
+    import tomllib
+
+    names: set[str] = set()
+    for path in sorted(home.generations.glob("*/*.toml")) if home.generations.is_dir() else []:
+        try:
+            packages = tomllib.loads(tomllib.loads(path.read_text(encoding="utf-8"))["lock"]).get("package", [])
+            names.update(home.entry_name(p["name"], p["version"], p["hash"]) for p in packages)
+        except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError):
+            continue
+    return names
+
+
 def live_entries(home: Home, prune: bool) -> set[str]:
-    """Names of store entries some environment or running install uses; dead roots dropped if `prune`."""
-    live: set[str] = set()
+    """Store entries some environment, generation or running install uses; dead roots dropped if `prune`."""
+    live = generation_entries(home)
     if not home.roots.is_dir():
         return live
     for root in sorted(home.roots.glob("*.json")):

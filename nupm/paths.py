@@ -8,6 +8,7 @@ NUPM_HOME (default: platformdirs' user_data_dir("nupm")) holds:
   cache/checkouts/                   exported git trees, one per commit and subdir
   overlays/                          named global environments
   roots/                             gc roots: one file per environment that uses the store
+  generations/<name>/<n>.toml        every state a global environment has had (manifest and lock)
 A project keeps its generated environment in <project>/.nupm/.
 """
 
@@ -78,6 +79,10 @@ class Home:
     def gc_lock(self) -> Path:
         """Held by gc for its whole run, and briefly by an install to register what it is using."""
         return self.locks / "gc.lock"
+
+    @property
+    def generations(self) -> Path:
+        return self.root / "generations"
 
     @property
     def overlays(self) -> Path:

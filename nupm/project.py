@@ -109,12 +109,17 @@ class InstallReport:
     env_changed: bool
 
 
+def store_entries(home: Home, lock: Lock) -> tuple[list, int]:
+    """The store entries of every locked package, installing what is missing; and how many were."""
+    entries = [store.lookup(home, pkg) for pkg in lock.packages]
+    if all(entries):
+        return entries, 0
+    return _fill_store(home, lock)
+
+
 def install_lock(project: Project, lock: Lock) -> InstallReport:
     home = Home.current()
-    entries = [store.lookup(home, pkg) for pkg in lock.packages]
-    fetched = 0
-    if not all(entries):
-        entries, fetched = _fill_store(home, lock)
+    entries, fetched = store_entries(home, lock)
     description = environment.describe(project.manifest, entries, project.env_dir)
     changed = environment.write(project.env_dir, description)
     maintenance.register_root(home, project.env_dir)

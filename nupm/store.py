@@ -16,7 +16,7 @@ from pathlib import Path
 from nupm import manifest as manifest_mod
 from nupm.activation.quoting import quote_nu
 from nupm.errors import NupmError
-from nupm.fsutil import atomic_write, copy_tree, make_read_only, make_temp_dir, remove_tree, tree_hash
+from nupm.fsutil import atomic_write, copy_tree, make_read_only, make_temp_dir, remove_tree, replace_dir, tree_hash
 from nupm.lock import LockedPackage
 from nupm.paths import Home
 from nupm.sources.source import fetch
@@ -75,7 +75,8 @@ def ensure(home: Home, pkg: LockedPackage) -> tuple[StoreEntry, bool]:
         return lookup(home, pkg), True
 
 
-def _install(home: Home, pkg: LockedPackage, entry: Path) -> None:
+def _build(home: Home, pkg: LockedPackage, entry: Path) -> tuple[Path, dict]:
+    """A verified, read-only copy of the package (built, for custom ones) in a temp dir beside `entry`."""
     source_dir = fetch(home, pkg.source)
     tmp = make_temp_dir(home.store, f".tmp-{entry.name}-")
     try:
@@ -95,15 +96,45 @@ def _install(home: Home, pkg: LockedPackage, entry: Path) -> None:
             tmp = built
         layout = describe_layout(tmp, pkg)
         make_read_only(tmp)
+    except BaseException:
+        remove_tree(tmp)
+        raise
+    return tmp, layout
+
+
+def _write_marker(home: Home, pkg: LockedPackage, entry: Path, layout: dict) -> None:
+    marker = {"marker": MARKER_VERSION, "name": pkg.name, "version": pkg.version, "type": pkg.type,
+              "hash": pkg.hash, "tree_hash": tree_hash(entry), "source": pkg.source.describe(),
+              # Enough to fetch the package again (`nupm store verify --repair`); paths are absolute.
+              "lock_source": pkg.source.to_lock(None), **layout}
+    atomic_write(home.entry_marker(entry), json.dumps(marker, indent=1, sort_keys=True) + "\n")
+
+
+def _install(home: Home, pkg: LockedPackage, entry: Path) -> None:
+    tmp, layout = _build(home, pkg, entry)
+    try:
         os.rename(tmp, entry)
     except BaseException:
         remove_tree(tmp)
         raise
-    marker = {"marker": MARKER_VERSION, "name": pkg.name, "version": pkg.version, "type": pkg.type,
-              "hash": pkg.hash, "tree_hash": tree_hash(entry), "source": pkg.source.describe(),
-              # Enough to fetch the package again (`nupm store verify --repair`); paths are absolute.
-              "lock_source": pkg.source.to_lock(Path("/")), **layout}
-    atomic_write(home.entry_marker(entry), json.dumps(marker, indent=1, sort_keys=True) + "\n")
+    _write_marker(home, pkg, entry, layout)
+
+
+def reinstall(home: Home, pkg: LockedPackage) -> StoreEntry:
+    """Fetch and build the entry again and swap it in whole: users of the old copy never see a gap."""
+    from filelock import FileLock
+
+    entry = home.entry(pkg.name, pkg.version, pkg.hash)
+    home.locks.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(home.entry_lock(entry))):
+        tmp, layout = _build(home, pkg, entry)
+        try:
+            replace_dir(tmp, entry)
+        except BaseException:
+            remove_tree(tmp)
+            raise
+        _write_marker(home, pkg, entry, layout)
+    return lookup(home, pkg)
 
 
 def describe_layout(root: Path, pkg: LockedPackage) -> dict:

@@ -17,13 +17,28 @@ def _report(report: proj.InstallReport) -> None:
 
 
 def run_install(args) -> int:
+    if args.packages or args.overlay:
+        from nupm.commands.overlay import install_into
+
+        return install_into(args)
     project = proj.find(Path.cwd())
     _report(proj.sync(project, args.registry, locked=args.locked, frozen=args.frozen))
     return 0
 
 
 def run_update(args) -> int:
-    project = proj.find(Path.cwd())
+    from nupm import overlays
+    from nupm.commands.overlay import update_overlay
+    from nupm.paths import Home
+
+    if args.overlay:
+        return update_overlay(args)
+    try:
+        project = proj.find(Path.cwd())
+    except proj.NoProject:
+        if overlays.active(Home.current()) is None:
+            raise
+        return update_overlay(args)
     old = proj.read_lock(project)
     names = set(args.names)
     if names and old is not None:

@@ -33,32 +33,42 @@ def detect_shell(given: str | None) -> str:
     return _ALIASES[name.lower()]
 
 
-def ready_environment() -> tuple[proj.Project, dict]:
-    """The project's environment description, syncing first (as `uv run` does) when needed."""
-    project = proj.find(Path.cwd())
-    proj.sync(project, quiet=True)
-    description = environment.read_description(project.env_dir)
+def ready_environment(env_name: str | None = None) -> tuple[Path, dict]:
+    """(env dir, description) of a global environment by name, or of this project, syncing the project
+    first (as `uv run` does) when needed."""
+    if env_name:
+        from nupm import overlays
+        from nupm.paths import Home
+
+        env_dir = overlays.get(Home.current(), env_name).dir
+    else:
+        project = proj.find(Path.cwd())
+        proj.sync(project, quiet=True)
+        env_dir = project.env_dir
+    description = environment.read_description(env_dir)
     if description is None:
-        raise NupmError(f"{project.env_dir} is missing; run `nupm install`")
-    return project, description
+        raise NupmError(f"{env_dir} is missing; run `nupm install`")
+    return env_dir, description
 
 
 def activation_line(shell: str, env_dir: Path, description: dict) -> str:
     if shell == "nu":
-        return f"overlay use {quote_nu(str(env_dir / module_file(description)))}"
+        # A global environment is a directory module: `overlay use DIR` names the overlay after it.
+        target = env_dir if description["kind"] == "global" else env_dir / module_file(description)
+        return f"overlay use {quote_nu(str(target))}"
     if shell == "fish":
         return f"source {quote_fish(str(env_dir / 'activate.fish'))}"
     return f"source {quote_posix(str(env_dir / f'activate.{shell}'))}"
 
 
 def run_activate(args) -> int:
-    project, description = ready_environment()
-    print(activation_line(detect_shell(args.shell), project.env_dir, description))
+    env_dir, description = ready_environment(args.env)
+    print(activation_line(detect_shell(args.shell), env_dir, description))
     return 0
 
 
 def run_env(args) -> int:
-    _, description = ready_environment()
+    _, description = ready_environment(args.env)
     if args.json:
         print(json.dumps(description, indent=2, ensure_ascii=False))
         return 0
@@ -89,7 +99,7 @@ def activated_environ(description: dict, base: dict[str, str]) -> dict[str, str]
 def run_run(args) -> int:
     if not args.cmd:
         raise UsageError("nupm run needs a command: nupm run CMD [ARGS...]")
-    _, description = ready_environment()
+    _, description = ready_environment(args.env)
     env = activated_environ(description, dict(os.environ))
     sys.stdout.flush()
     try:
@@ -120,11 +130,14 @@ def _shell_argv(shell: str, activate: Path, tmp: Path) -> tuple[list[str], dict[
 
 
 def run_shell(args) -> int:
-    project, description = ready_environment()
+    env_dir, description = ready_environment(args.env)
     shell = detect_shell(args.shell)
-    name = module_file(description) if shell == "nu" else f"activate.{shell}"
+    if shell == "nu":
+        target = env_dir if description["kind"] == "global" else env_dir / module_file(description)
+    else:
+        target = env_dir / f"activate.{shell}"
     with tempfile.TemporaryDirectory(prefix="nupm-shell-") as tmp:
-        argv, extra = _shell_argv(shell, project.env_dir / name, Path(tmp))
+        argv, extra = _shell_argv(shell, target, Path(tmp))
         # The subshell owns the terminal: Ctrl-C there must not end nupm, which only waits.
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:

@@ -32,8 +32,9 @@ class Source:
             return f"path {self.path}"
         return f"git {self.url}@{self.rev[:12] if self.rev else '?'}"
 
-    def to_lock(self, project_root: Path) -> dict:
-        """Paths are written relative to the project, so a lock moves with its project."""
+    def to_lock(self, project_root: Path | None) -> dict:
+        """Paths are written relative to the project, so a lock moves with its project; with no
+        project (a global environment) they stay absolute."""
         out: dict = {}
         if self.kind == "registry":
             out["registry"] = self.registry
@@ -56,8 +57,8 @@ class Source:
                    url=table.get("git"), rev=table.get("rev"), subdir=table.get("subdir", ""))
 
 
-def _portable(path: str | None, root: Path) -> str | None:
-    if path is None or "://" in path:
+def _portable(path: str | None, root: Path | None) -> str | None:
+    if path is None or "://" in path or root is None:
         return path
     rel = os.path.relpath(path, root)
     return Path(rel).as_posix()

@@ -107,6 +107,7 @@ _nupm_deactivate_project() {
     _nupm_restore P DEMO_QUOTE
     _nupm_restore P NUPM_ENV
     _nupm_restore P NUPM_ENV_ROOT
+    if [ project = global ]; then _nupm_restore P NUPM_GLOBAL_ENV; fi
     _nupm_prompt_restore P
     _nupm_rehash
     unset _NUPM_PROJECT_ROOT
@@ -122,6 +123,8 @@ _nupm_set P DEMO_COLOR 'always'
 _nupm_set P DEMO_QUOTE 'a'\''b"c$(x)'
 _nupm_set P NUPM_ENV 'demo'
 _nupm_set P NUPM_ENV_ROOT '/home/u/it'\''s demo'
+# Names the global environment underneath a project, for `nupm install PKG` and prompts.
+if [ project = global ]; then _nupm_set P NUPM_GLOBAL_ENV 'demo'; fi
 _NUPM_PROJECT_ROOT='/home/u/it'\''s demo'
 if [ -z "${NUPM_DISABLE_PROMPT-}" ]; then
     _nupm_prompt_set P 'demo'

@@ -59,6 +59,9 @@ function _nupm_deactivate_project
     _nupm_restore P DEMO_QUOTE
     _nupm_restore P NUPM_ENV
     _nupm_restore P NUPM_ENV_ROOT
+    if test project = global
+        _nupm_restore P NUPM_GLOBAL_ENV
+    end
     if set -q _nupm_prompt_project
         functions -e fish_prompt
         if functions -q _nupm_fish_prompt_project
@@ -79,6 +82,10 @@ _nupm_set P DEMO_COLOR 'always'
 _nupm_set P DEMO_QUOTE 'a\'b"c$(x)'
 _nupm_set P NUPM_ENV 'demo'
 _nupm_set P NUPM_ENV_ROOT '/home/u/it\'s demo'
+# Names the global environment underneath a project, for `nupm install PKG` and prompts.
+if test project = global
+    _nupm_set P NUPM_GLOBAL_ENV 'demo'
+end
 set -g _nupm_project_root '/home/u/it\'s demo'
 
 if not set -q NUPM_DISABLE_PROMPT

@@ -58,6 +58,9 @@ __NUPM_PATH_REMOVE__
 __NUPM_RESTORE__
     _nupm_restore __NUPM_TAG__ NUPM_ENV
     _nupm_restore __NUPM_TAG__ NUPM_ENV_ROOT
+    if test __NUPM_LAYER__ = global
+        _nupm_restore __NUPM_TAG__ NUPM_GLOBAL_ENV
+    end
     if set -q _nupm_prompt___NUPM_LAYER__
         functions -e fish_prompt
         if functions -q _nupm_fish_prompt___NUPM_LAYER__
@@ -77,6 +80,10 @@ __NUPM_PATH_ADD__
 __NUPM_SET__
 _nupm_set __NUPM_TAG__ NUPM_ENV __NUPM_NAME__
 _nupm_set __NUPM_TAG__ NUPM_ENV_ROOT __NUPM_ROOT__
+# Names the global environment underneath a project, for `nupm install PKG` and prompts.
+if test __NUPM_LAYER__ = global
+    _nupm_set __NUPM_TAG__ NUPM_GLOBAL_ENV __NUPM_NAME__
+end
 set -g _nupm___NUPM_LAYER___root __NUPM_ROOT__
 
 if not set -q NUPM_DISABLE_PROMPT

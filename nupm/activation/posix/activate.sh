@@ -106,6 +106,7 @@ __NUPM_PATH_REMOVE__
 __NUPM_RESTORE__
     _nupm_restore __NUPM_TAG__ NUPM_ENV
     _nupm_restore __NUPM_TAG__ NUPM_ENV_ROOT
+    if [ __NUPM_LAYER__ = global ]; then _nupm_restore __NUPM_TAG__ NUPM_GLOBAL_ENV; fi
     _nupm_prompt_restore __NUPM_TAG__
     _nupm_rehash
     unset __NUPM_ROOT_VAR__
@@ -120,6 +121,8 @@ __NUPM_PATH_ADD__
 __NUPM_SET__
 _nupm_set __NUPM_TAG__ NUPM_ENV __NUPM_NAME__
 _nupm_set __NUPM_TAG__ NUPM_ENV_ROOT __NUPM_ROOT__
+# Names the global environment underneath a project, for `nupm install PKG` and prompts.
+if [ __NUPM_LAYER__ = global ]; then _nupm_set __NUPM_TAG__ NUPM_GLOBAL_ENV __NUPM_NAME__; fi
 __NUPM_ROOT_VAR__=__NUPM_ROOT__
 if [ -z "${NUPM_DISABLE_PROMPT-}" ]; then
     _nupm_prompt_set __NUPM_TAG__ __NUPM_NAME__

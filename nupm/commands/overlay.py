@@ -1,0 +1,205 @@
+"""`nupm overlay …` and changing a global environment: `nupm install PKG`, `uninstall`, `update --overlay`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from nupm import lock as lock_mod
+from nupm import manifest as manifest_mod
+from nupm import overlays, store
+from nupm import project as proj
+from nupm.commands.confirm import confirm
+from nupm.errors import NupmError, UsageError
+from nupm.fsutil import atomic_write
+from nupm.manifest import Requirement
+from nupm.manifest_edit import with_dependencies, without_dependencies
+from nupm.paths import Home
+from nupm.versions import Range, VersionError
+
+
+def target(args, home: Home) -> overlays.Overlay:
+    """The global environment a command changes: --overlay NAME, else the active one."""
+    if getattr(args, "overlay", None):
+        return overlays.get(home, args.overlay)
+    found = overlays.active(home)
+    if found is None:
+        raise UsageError("no global environment is active: pass --overlay NAME "
+                         "(to add a dependency to this project, use `nupm add`)")
+    return found
+
+
+def _requirements(specs: list[str]) -> list[Requirement]:
+    reqs = []
+    for spec in specs:
+        name, range_text = manifest_mod.parse_spec(spec)
+        if not manifest_mod.valid_name(name):
+            raise UsageError(f"invalid package name {name!r}: use {manifest_mod.NAME_RULE}")
+        try:
+            reqs.append(Requirement(name, Range(range_text) if range_text else None))
+        except VersionError as e:
+            raise UsageError(str(e)) from None
+    return reqs
+
+
+def _caret(reqs: list[Requirement], lock) -> list[Requirement]:
+    versions = {p.name: p.version for p in lock.packages}
+    return [replace(r, range=r.range or Range("^" + versions[r.name])) for r in reqs]
+
+
+def _change(overlay: overlays.Overlay, text: str, registry: str | None, unlock: set[str], action: str,
+            yes: bool, reinstall: list[str] = ()) -> int:
+    """Resolve `text` as the overlay's manifest, show what changes, ask, then apply it as a generation."""
+    old_lock = overlay.lock()
+    trial = proj.Project(overlay.manifest(text))
+    new_lock = proj.resolve_lock(trial, registry, keep=old_lock, unlock=unlock)
+    return _commit(overlay, text, new_lock, action, yes, old_lock, reinstall)
+
+
+def _commit(overlay, text, new_lock, action, yes, old_lock, reinstall=()) -> int:
+    change = overlays.describe_change(old_lock, new_lock)
+    unchanged = text == overlay.manifest_text() and change == "no package changed"
+    if unchanged and not reinstall:
+        proj.status(f"{overlay.name}: nothing to change")
+        return 0
+    plan = change.split(", ") + [f"reinstall {n}" for n in reinstall]
+    confirm(plan, f"{action} global environment {overlay.name}", yes)
+    home = overlay.home
+    for pkg in new_lock.packages:
+        if pkg.name in reinstall:
+            store.reinstall(home, pkg)
+    overlays.apply(overlay, text, new_lock, change if not unchanged else "reinstall " + ", ".join(reinstall))
+    proj.status(f"{overlay.name}: {change}")
+    return 0
+
+
+def install_into(args) -> int:
+    home = Home.current()
+    overlay = target(args, home)
+    if not args.packages:  # `nupm install --overlay NAME`: make the directory match its lock again
+        overlays.apply(overlay, overlay.manifest_text(), overlay.lock(), "sync")
+        proj.status(f"{overlay.name}: up to date")
+        return 0
+    manifest = overlay.manifest()
+    reqs = _requirements(args.packages)
+    fresh = [r for r in reqs if r.name not in manifest.dependencies
+             or (r.range is not None and r.range != manifest.dependencies[r.name].range)]
+    unlock = {r.name for r in fresh} | ({r.name for r in reqs} if args.update else set())
+    old_text = overlay.manifest_text()
+    trial_text = with_dependencies(old_text, [replace(r, range=r.range or Range("*")) for r in fresh])
+    old_lock = overlay.lock()
+    new_lock = proj.resolve_lock(proj.Project(overlay.manifest(trial_text)), args.registry,
+                                 keep=old_lock, unlock=unlock)
+    text = with_dependencies(old_text, _caret(fresh, new_lock))
+    new_lock.requirements = lock_mod.requirement_table(overlay.manifest(text))
+    reinstall = [r.name for r in reqs] if args.reinstall else []
+    for r in reqs:
+        if r not in fresh and not args.update and not args.reinstall:
+            proj.status(f"{r.name} is already installed in {overlay.name} (-u updates it, -r reinstalls it)")
+    return _commit(overlay, text, new_lock, "change", args.yes, old_lock, reinstall)
+
+
+def run_uninstall(args) -> int:
+    home = Home.current()
+    overlay = target(args, home)
+    missing = [n for n in args.names if n not in overlay.manifest().dependencies]
+    if missing:
+        raise NupmError(f"not installed in {overlay.name}: {', '.join(missing)}")
+    text = without_dependencies(overlay.manifest_text(), args.names)
+    return _change(overlay, text, None, set(), "change", args.yes)
+
+
+def update_overlay(args) -> int:
+    home = Home.current()
+    overlay = target(args, home)
+    names = set(args.names) or {p.name for p in overlay.lock().packages}
+    unknown = names - {p.name for p in overlay.lock().packages}
+    if unknown:
+        raise NupmError(f"not in {overlay.name}: {', '.join(sorted(unknown))}")
+    return _change(overlay, overlay.manifest_text(), args.registry, names, "update", args.yes)
+
+
+# -- nupm overlay ---------------------------------------------------------------------------------
+def run_overlay(args) -> int:
+    handler = {"new": _new, "list": _list, "remove": _remove, "export": _export, "import": _import,
+               "history": _history, "rollback": _rollback}[args.overlay_command]
+    return handler(args, Home.current())
+
+
+def _new(args, home: Home) -> int:
+    overlay = overlays.create(home, args.name)
+    proj.status(f"Created global environment {overlay.name} in {overlay.dir}")
+    proj.status(f"  nu: overlay use {overlay.name}   (with {home.overlays} in NU_LIB_DIRS)")
+    proj.status(f"  bash, zsh, fish: eval \"$(nupm activate --env {overlay.name})\"")
+    return 0
+
+
+def _list(args, home: Home) -> int:
+    if args.name:
+        overlay = overlays.get(home, args.name)
+        rows = [{"name": p.name, "version": p.version, "type": p.type, "source": p.source.describe(),
+                 "direct": p.name in overlay.manifest().dependencies} for p in overlay.lock().packages]
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        for row in [] if args.json else rows:
+            print(f"{row['name']}  {row['version']}  {row['type']}{'' if row['direct'] else '  (dependency)'}")
+        return 0
+    rows = [{"name": o.name, "packages": len(o.lock().packages), "active": o.is_active(), "path": str(o.dir)}
+            for o in overlays.all_overlays(home)]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        print(f"{'*' if row['active'] else ' '} {row['name']}  {row['packages']} packages  {row['path']}")
+    return 0
+
+
+def _remove(args, home: Home) -> int:
+    overlay = overlays.get(home, args.name)
+    if overlay.is_active() and not args.force:
+        raise NupmError(f"{overlay.name} is active in this shell; deactivate it first or pass --force")
+    confirm([f"remove {overlay.dir} and its {len(overlays.generations(overlay))} generations"],
+            f"remove global environment {overlay.name}", args.yes)
+    overlays.remove(overlay)
+    proj.status(f"Removed global environment {overlay.name}")
+    return 0
+
+
+def _export(args, home: Home) -> int:
+    text = overlays.export_text(overlays.get(home, args.name))
+    if args.output:
+        atomic_write(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _import(args, home: Home) -> int:
+    overlay = overlays.import_file(home, Path(args.file), args.name)
+    proj.status(f"Imported global environment {overlay.name} ({len(overlay.lock().packages)} packages)")
+    return 0
+
+
+def _history(args, home: Home) -> int:
+    overlay = overlays.get(home, args.name)
+    history = overlays.generations(overlay)
+    rows = [{"number": g.number, "date": g.date, "change": g.change, "current": g is history[-1]}
+            for g in history]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        print(f"{'*' if row['current'] else ' '} {row['number']:>4}  {row['date']}  {row['change']}")
+    return 0
+
+
+def _rollback(args, home: Home) -> int:
+    overlay = overlays.get(home, args.name)
+    history = overlays.generations(overlay)
+    wanted = args.to if args.to is not None else (history[-1].number - 1 if history else 0)
+    confirm([f"return to generation {wanted}"], f"roll back global environment {overlay.name}", args.yes)
+    found = overlays.rollback(overlay, args.to)
+    proj.status(f"{overlay.name}: rolled back to generation {found.number}")
+    return 0
