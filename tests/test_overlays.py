@@ -203,3 +203,26 @@ def test_project_layers_over_global_and_returns_to_it(shell, genv):
     assert b"tool 1.0.0" in out.stdout  # the global env's command still works inside the project
     assert back == glob and glob["NUPM_ENV"] == "work"
     assert end == base
+
+
+@pytest.mark.parametrize("shell", sh.shell_params())
+def test_activate_env_prints_a_working_line(shell, genv):
+    sh.require(shell)
+    line = genv.ok("activate", "--env", "work", "--shell", shell).stdout.strip()
+    lines = [line, sh.echo_var(shell, "NUPM_ENV"), sh.echo_var(shell, "NUPM_GLOBAL_ENV"), undo(shell, "work"),
+             sh.echo_var(shell, "NUPM_ENV")]
+    out = sh.run(shell, lines, sh.base_env(genv.tmp / "user"), genv.tmp)
+    assert out.stdout.decode().split("\n")[:3] == ["[work]", "[work]", "<unset>"], out.stderr
+
+
+def test_update_flag_and_update_outside_a_project(genv):
+    genv.ok("install", "utils@^1", "--overlay", "work", "-y")
+    make_registry(genv.tmp / "reg", [*PACKAGES, ("utils", "1.5.0", {})])
+    genv.ok("install", "utils", "--overlay", "work", "-y")
+    assert '"1.0.0"' in lock_text(genv)  # already installed: left alone
+    genv.ok("install", "utils", "-u", "--overlay", "work", "-y")
+    assert '"1.5.0"' in lock_text(genv)
+    make_registry(genv.tmp / "reg", [*PACKAGES, ("utils", "1.5.0", {}), ("utils", "1.6.0", {})])
+    genv.vars["NUPM_GLOBAL_ENV"] = "work"
+    genv.ok("update", "-y", cwd=genv.tmp)  # no project here: the active global environment
+    assert '"1.6.0"' in lock_text(genv)
