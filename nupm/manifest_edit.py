@@ -3,9 +3,12 @@ old text to the new; callers validate and resolve before anything is written."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import tomlkit
 
 from nupm.manifest import Requirement
+from nupm.versions import Range
 
 
 def new_manifest(name: str, type_: str, version: str = "0.1.0", description: str = "") -> str:
@@ -48,3 +51,13 @@ def without_dependencies(text: str, names: list[str]) -> str:
         if name in deps:
             del deps[name]
     return tomlkit.dumps(doc)
+
+
+def caret_ranges(reqs: list[Requirement], versions: dict[str, str]) -> list[Requirement]:
+    """`nupm add foo` records `^<resolved version>` for an open range, as cargo add and uv add do."""
+    out = []
+    for req in reqs:
+        if req.kind == "registry" and str(req.range or "*") == "*" and req.name in versions:
+            req = replace(req, range=Range("^" + versions[req.name]))
+        out.append(req)
+    return out

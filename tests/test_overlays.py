@@ -153,21 +153,19 @@ def test_reinstall_refetches_a_damaged_entry(genv):
     assert genv.run("store", "verify").returncode == 0
 
 
+def answer_prompt(genv, answer: str) -> int:
+    child = pexpect.spawn(sys.executable, ["-m", "nupm", "install", "tool", "--overlay", "work"], env=genv.vars,
+                          cwd=str(genv.tmp), encoding="utf-8", timeout=30)
+    child.expect(r"\[y/N\]")
+    child.sendline(answer)
+    child.expect(pexpect.EOF)
+    child.close()
+    return child.exitstatus
+
+
 def test_confirmation_on_a_terminal(genv):
-    child = pexpect.spawn(sys.executable, ["-m", "nupm", "install", "tool", "--overlay", "work"], env=genv.vars,
-                          cwd=str(genv.tmp), encoding="utf-8", timeout=30)
-    child.expect(r"\[y/N\]")
-    child.sendline("n")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 1 and "tool" not in lock_text(genv)
-    child = pexpect.spawn(sys.executable, ["-m", "nupm", "install", "tool", "--overlay", "work"], env=genv.vars,
-                          cwd=str(genv.tmp), encoding="utf-8", timeout=30)
-    child.expect(r"\[y/N\]")
-    child.sendline("y")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0 and "tool" in lock_text(genv)
+    assert answer_prompt(genv, "n") == 1 and "tool" not in lock_text(genv)
+    assert answer_prompt(genv, "y") == 0 and "tool" in lock_text(genv)
 
 
 # -- layering in the real shells ------------------------------------------------------------------

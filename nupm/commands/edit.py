@@ -7,7 +7,6 @@ everything succeeded, so a failed add leaves every file as it was.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
 
 from nupm import manifest as manifest_mod
@@ -15,7 +14,7 @@ from nupm import project as proj
 from nupm.errors import NupmError, UsageError
 from nupm.fsutil import atomic_write
 from nupm.manifest import Requirement
-from nupm.manifest_edit import with_dependencies, without_dependencies
+from nupm.manifest_edit import caret_ranges, with_dependencies, without_dependencies
 from nupm.paths import MANIFEST
 from nupm.versions import Range, VersionError
 
@@ -81,17 +80,6 @@ def _pinned(args, project: proj.Project) -> Requirement:
     return Requirement(name, range_, git=args.git, git_ref=ref)
 
 
-def _caret(reqs: list[Requirement], lock) -> list[Requirement]:
-    """`nupm add foo` records `^<resolved version>`, as cargo add and uv add do."""
-    versions = {p.name: p.version for p in lock.packages}
-    out = []
-    for req in reqs:
-        if req.kind == "registry" and str(req.range) == "*" and req.name in versions:
-            req = replace(req, range=Range("^" + versions[req.name]))
-        out.append(req)
-    return out
-
-
 def run_add(args) -> int:
     project = proj.find(Path.cwd())
     old_text = _editable(project)
@@ -102,13 +90,13 @@ def run_add(args) -> int:
     trial = proj.Project(manifest_mod.load_toml_text(path, with_dependencies(old_text, reqs)))
     keep = proj.read_lock(project)
     lock = proj.resolve_lock(trial, args.registry, keep=keep, unlock={r.name for r in reqs})
-    final_text = with_dependencies(old_text, _caret(reqs, lock))
+    final_text = with_dependencies(old_text, caret_ranges(reqs, {p.name: p.version for p in lock.packages}))
     final = proj.Project(manifest_mod.load_toml_text(path, final_text))
     lock.requirements = proj.lock_mod.requirement_table(final.manifest)
     report = proj.install_lock(final, lock)  # store entries first: the old env keeps working on failure
     atomic_write(path, final_text)
     proj.write_lock(final, lock)
-    for req in _caret(reqs, lock):
+    for req in caret_ranges(reqs, {p.name: p.version for p in lock.packages}):
         proj.status(f"Added {req.name} {req.describe()}")
     _summary(report)
     return 0

@@ -15,7 +15,7 @@ from nupm.commands.confirm import confirm
 from nupm.errors import NupmError, UsageError
 from nupm.fsutil import atomic_write
 from nupm.manifest import Requirement
-from nupm.manifest_edit import with_dependencies, without_dependencies
+from nupm.manifest_edit import caret_ranges, with_dependencies, without_dependencies
 from nupm.paths import Home
 from nupm.versions import Range, VersionError
 
@@ -42,11 +42,6 @@ def _requirements(specs: list[str]) -> list[Requirement]:
         except VersionError as e:
             raise UsageError(str(e)) from None
     return reqs
-
-
-def _caret(reqs: list[Requirement], lock) -> list[Requirement]:
-    versions = {p.name: p.version for p in lock.packages}
-    return [replace(r, range=r.range or Range("^" + versions[r.name])) for r in reqs]
 
 
 def _change(overlay: overlays.Overlay, text: str, registry: str | None, unlock: set[str], action: str,
@@ -92,7 +87,7 @@ def install_into(args) -> int:
     old_lock = overlay.lock()
     new_lock = proj.resolve_lock(proj.Project(overlay.manifest(trial_text)), args.registry,
                                  keep=old_lock, unlock=unlock)
-    text = with_dependencies(old_text, _caret(fresh, new_lock))
+    text = with_dependencies(old_text, caret_ranges(fresh, {p.name: p.version for p in new_lock.packages}))
     new_lock.requirements = lock_mod.requirement_table(overlay.manifest(text))
     reinstall = [r.name for r in reqs] if args.reinstall else []
     for r in reqs:
@@ -128,6 +123,16 @@ def run_overlay(args) -> int:
     return handler(args, Home.current())
 
 
+def _emit(rows: list[dict], as_json: bool, line) -> int:
+    """A listing as one JSON document, or one line per row."""
+    if as_json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            print(line(row))
+    return 0
+
+
 def _new(args, home: Home) -> int:
     overlay = overlays.create(home, args.name)
     proj.status(f"Created global environment {overlay.name} in {overlay.dir}")
@@ -141,19 +146,12 @@ def _list(args, home: Home) -> int:
         overlay = overlays.get(home, args.name)
         rows = [{"name": p.name, "version": p.version, "type": p.type, "source": p.source.describe(),
                  "direct": p.name in overlay.manifest().dependencies} for p in overlay.lock().packages]
-        if args.json:
-            print(json.dumps(rows, indent=2))
-        for row in [] if args.json else rows:
-            print(f"{row['name']}  {row['version']}  {row['type']}{'' if row['direct'] else '  (dependency)'}")
-        return 0
+        return _emit(rows, args.json, lambda r: f"{r['name']}  {r['version']}  {r['type']}"
+                     + ("" if r["direct"] else "  (dependency)"))
     rows = [{"name": o.name, "packages": len(o.lock().packages), "active": o.is_active(), "path": str(o.dir)}
             for o in overlays.all_overlays(home)]
-    if args.json:
-        print(json.dumps(rows, indent=2))
-        return 0
-    for row in rows:
-        print(f"{'*' if row['active'] else ' '} {row['name']}  {row['packages']} packages  {row['path']}")
-    return 0
+    return _emit(rows, args.json, lambda r: f"{'*' if r['active'] else ' '} {r['name']}  {r['packages']} packages  "
+                 f"{r['path']}")
 
 
 def _remove(args, home: Home) -> int:
@@ -187,12 +185,8 @@ def _history(args, home: Home) -> int:
     history = overlays.generations(overlay)
     rows = [{"number": g.number, "date": g.date, "change": g.change, "current": g is history[-1]}
             for g in history]
-    if args.json:
-        print(json.dumps(rows, indent=2))
-        return 0
-    for row in rows:
-        print(f"{'*' if row['current'] else ' '} {row['number']:>4}  {row['date']}  {row['change']}")
-    return 0
+    return _emit(rows, args.json, lambda r: f"{'*' if r['current'] else ' '} {r['number']:>4}  {r['date']}  "
+                 f"{r['change']}")
 
 
 def _rollback(args, home: Home) -> int:

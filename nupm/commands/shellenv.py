@@ -51,14 +51,21 @@ def ready_environment(env_name: str | None = None) -> tuple[Path, dict]:
     return env_dir, description
 
 
+def activation_target(shell: str, env_dir: Path, description: dict) -> Path:
+    """The file (or, for a global environment in nu, the directory module) that activates."""
+    if shell != "nu":
+        return env_dir / f"activate.{shell}"
+    # A global environment is a directory module: `overlay use DIR` names the overlay after it.
+    return env_dir if description["kind"] == "global" else env_dir / module_file(description)
+
+
 def activation_line(shell: str, env_dir: Path, description: dict) -> str:
+    target = activation_target(shell, env_dir, description)
     if shell == "nu":
-        # A global environment is a directory module: `overlay use DIR` names the overlay after it.
-        target = env_dir if description["kind"] == "global" else env_dir / module_file(description)
         return f"overlay use {quote_nu(str(target))}"
     if shell == "fish":
-        return f"source {quote_fish(str(env_dir / 'activate.fish'))}"
-    return f"source {quote_posix(str(env_dir / f'activate.{shell}'))}"
+        return f"source {quote_fish(str(target))}"
+    return f"source {quote_posix(str(target))}"
 
 
 def run_activate(args) -> int:
@@ -132,10 +139,7 @@ def _shell_argv(shell: str, activate: Path, tmp: Path) -> tuple[list[str], dict[
 def run_shell(args) -> int:
     env_dir, description = ready_environment(args.env)
     shell = detect_shell(args.shell)
-    if shell == "nu":
-        target = env_dir if description["kind"] == "global" else env_dir / module_file(description)
-    else:
-        target = env_dir / f"activate.{shell}"
+    target = activation_target(shell, env_dir, description)
     with tempfile.TemporaryDirectory(prefix="nupm-shell-") as tmp:
         argv, extra = _shell_argv(shell, target, Path(tmp))
         # The subshell owns the terminal: Ctrl-C there must not end nupm, which only waits.
