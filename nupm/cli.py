@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("shell", help="start a subshell with the environment active")
     p.add_argument("--shell", choices=shells, help="default: detected")
     p.add_argument("--env", metavar="NAME", help=env_help)
-    p = sub.add_parser("run", help="run one command inside the environment")
+    p = sub.add_parser("run", help="run a [scripts] task, or any command, inside the environment")
     p.add_argument("--env", metavar="NAME", help=env_help)
     p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="CMD [ARGS...]")
     p = sub.add_parser("env", help="print the environment description")
@@ -128,6 +128,23 @@ def build_parser() -> argparse.ArgumentParser:
     cache_sub = p.add_subparsers(dest="cache_command", metavar="COMMAND", required=True)
     cache_sub.add_parser("clean", help="empty the download cache")
 
+    p = sub.add_parser("new", help="create a package from a template")
+    p.add_argument("name")
+    kind = p.add_mutually_exclusive_group()
+    kind.add_argument("--module", action="store_true", help="a module: NAME/mod.nu (the default)")
+    kind.add_argument("--script", action="store_true", help="a script: NAME.nu, installed as a command")
+    kind.add_argument("--custom", action="store_true", help="built by build.nu")
+    p.add_argument("--path", metavar="DIR", help="where to create it (default: ./NAME)")
+    p.add_argument("--no-git", action="store_true", help="do not run git init")
+    sub.add_parser("check", help="validate the manifest and parse every .nu file with nu")
+    p = sub.add_parser("test", help="run the exported test* commands of tests/ in parallel")
+    p.add_argument("filter", nargs="?", help="only tests whose name contains this")
+    p.add_argument("--json", action="store_true", help="per-test results as one JSON document")
+    p = sub.add_parser("publish", help="add this version to a registry directory")
+    p.add_argument("--registry", required=True, metavar="DIR", help="the registry directory")
+    p.add_argument("--dry-run", action="store_true", help="print the entry, write nothing")
+    p.add_argument("--allow-dirty", action="store_true", help="publish even with uncommitted changes")
+
     p = sub.add_parser("why", help="show why a package is in the environment")
     p.add_argument("name")
     p.add_argument("--json", action="store_true", help="one JSON document on stdout")
@@ -141,7 +158,8 @@ def _dispatch(args: argparse.Namespace) -> int:
               "update": "install", "list": "inspect", "tree": "inspect", "why": "inspect",
               "activate": "shellenv", "shell": "shellenv", "run": "shellenv", "env": "shellenv",
               "gc": "store", "store": "store", "cache": "store",
-              "uninstall": "overlay", "overlay": "overlay"}[args.command]
+              "uninstall": "overlay", "overlay": "overlay",
+              "new": "author", "check": "author", "test": "author", "publish": "author"}[args.command]
     handler = getattr(import_module(f"nupm.commands.{module}"), f"run_{args.command}")
     return handler(args) or 0
 

@@ -8,6 +8,7 @@ Errors carry line and column so the CLI can say `file:line:col: what`.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -263,3 +264,27 @@ def load(path: Path):
     except NuonError as e:
         line, col = position(text, e.pos)
         raise BadInput(path, line, col, e.what) from None
+
+
+# -- writing --------------------------------------------------------------------------------------
+def dumps(value) -> str:
+    """NUON text for strings, numbers, bools, null, lists and records (strings always quoted)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # JSON escapes are NUON escapes
+    if isinstance(value, list):
+        return "[" + ", ".join(dumps(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{dumps(k)}: {dumps(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"cannot write {type(value).__name__} as NUON")
+
+
+def dumps_table(rows: list[dict], columns: list[str]) -> str:
+    """A table `[[a, b]; [1, 2]]`, the shape Nushell nupm's registry files have."""
+    body = ", ".join("[" + ", ".join(dumps(row.get(c)) for c in columns) + "]" for row in rows)
+    return f"[[{', '.join(columns)}]; {body}]\n"

@@ -92,8 +92,9 @@ def resolve_lock(project: Project, registry: str | None = None, keep: Lock | Non
     packages = []
     for name, cand in resolution.packages.items():
         deps = {n.name: n.req.describe() for n in resolution.dependencies[name]}
+        content_hash = finder.hash(cand)  # first: fetching pins a git row's revision into cand.source
         packages.append(LockedPackage(name=name, version=str(cand.version), type=finder.package_type(cand),
-                                      source=cand.source, hash=finder.hash(cand), dependencies=deps))
+                                      source=cand.source, hash=content_hash, dependencies=deps))
     return Lock(requirements=lock_mod.requirement_table(project.manifest), packages=packages)
 
 

@@ -108,6 +108,9 @@ def run_run(args) -> int:
         raise UsageError("nupm run needs a command: nupm run CMD [ARGS...]")
     _, description = ready_environment(args.env)
     env = activated_environ(description, dict(os.environ))
+    argv = _task(description, args.cmd) if not args.env else None
+    if argv:
+        args.cmd = argv
     sys.stdout.flush()
     try:
         os.execvpe(args.cmd[0], args.cmd, env)  # the command replaces nupm: its exit code is ours
@@ -115,6 +118,21 @@ def run_run(args) -> int:
         raise NupmError(f"command not found: {args.cmd[0]}") from None
     except PermissionError:
         raise NupmError(f"permission denied: {args.cmd[0]}") from None
+
+
+def _task(description: dict, cmd: list[str]) -> list[str] | None:
+    """A manifest [scripts] task is Nushell code, run with the environment's modules importable and the
+    extra arguments appended as quoted words."""
+    from nupm import manifest as manifest_mod
+    from nupm.store import nu_binary
+
+    path = manifest_mod.manifest_in(Path(description["root"]))
+    tasks = manifest_mod.load(path).tasks if path else {}
+    if cmd[0] not in tasks:
+        return None
+    words = " ".join(quote_nu(a) for a in cmd[1:])
+    lib = " ".join(quote_nu(d) for d in description["lib_dirs"])
+    return [nu_binary(), "--no-config-file", "-c", f"const NU_LIB_DIRS = [{lib}]\n{tasks[cmd[0]]} {words}"]
 
 
 def _shell_argv(shell: str, activate: Path, tmp: Path) -> tuple[list[str], dict[str, str]]:

@@ -1,0 +1,81 @@
+"""The package author's commands: `nupm new`, `check`, `test`, `publish`."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from nupm import checker, environment, nuon, publish, scaffold, testrun
+from nupm import project as proj
+from nupm.commands.shellenv import activated_environ
+from nupm.errors import BadInput, NupmError
+from nupm.store import nu_binary
+
+
+def run_new(args) -> int:
+    kind = "script" if args.script else "custom" if args.custom else "module"
+    target = Path(args.path) if args.path else Path.cwd() / args.name
+    files = scaffold.create(args.name, kind, target.absolute(), git=not args.no_git)
+    proj.status(f"Created {kind} package {args.name} in {target} ({len(files)} files)")
+    proj.status(f"  cd {target} && nupm check && nupm test")
+    return 0
+
+
+def _environment(project: proj.Project) -> tuple[dict, Path]:
+    """Sync the package's environment; its description and the lib dir that makes imports resolve."""
+    proj.sync(project, quiet=True)
+    description = environment.read_description(project.env_dir)
+    if description is None:
+        raise NupmError(f"{project.env_dir} is missing; run `nupm install`")
+    return description, Path(description["lib_dirs"][0])
+
+
+def run_check(args) -> int:
+    try:
+        project = proj.find(Path.cwd())
+    except BadInput as e:  # a broken manifest is one of the problems check exists to report
+        print(str(e))
+        return 1
+    problems = checker.layout_problems(project.manifest)
+    try:
+        _, lib_dir = _environment(project)
+    except NupmError as e:
+        problems.append(checker.Problem(project.manifest.path.name, 1, 1, f"cannot set up the environment: {e}"))
+        lib_dir = project.env_dir / "lib"
+    files = checker.nu_files(project.root)
+    problems += checker.check_files(nu_binary(), files, lib_dir)
+    for problem in problems:
+        print(problem)
+    proj.status(f"checked {len(files)} .nu files: {len(problems) or 'no'} problem{'s' if len(problems) != 1 else ''}")
+    return 1 if problems else 0
+
+
+def run_test(args) -> int:
+    project = proj.find(Path.cwd())
+    description, lib_dir = _environment(project)
+    env = activated_environ(description, dict(os.environ))
+    results = testrun.run_all(nu_binary(), project.root, lib_dir, env, args.filter)
+    if args.json:
+        print(testrun.as_json(results))
+    else:
+        for result in results:
+            if result.status == "failed":
+                print(f"FAILED {result.name} ({result.seconds}s)")
+                print("\n".join(f"    {line}" for line in result.output.splitlines()))
+            elif result.status == "skipped":
+                print(f"skipped {result.name}")
+        print(testrun.summary(results))
+    return 1 if any(r.status == "failed" for r in results) else 0
+
+
+def run_publish(args) -> int:
+    project = proj.find(Path.cwd())
+    entry = publish.publish(project.manifest, Path(args.registry).resolve(), args.allow_dirty, args.dry_run)
+    if args.dry_run:
+        print(f"{project.manifest.name}.nuon row: {nuon.dumps(entry.row)}")
+        print(f"nupm-index.json entry: {json.dumps(entry.index, indent=1, sort_keys=True)}")
+        return 0
+    m = project.manifest
+    proj.status(f"Published {m.name} {m.version} to {args.registry} ({entry.row['type']})")
+    return 0
