@@ -145,6 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="print the entry, write nothing")
     p.add_argument("--allow-dirty", action="store_true", help="publish even with uncommitted changes")
 
+    p = sub.add_parser("hook", help="print the shell hook that activates project environments on cd")
+    p.add_argument("shell", choices=shells)
+    p = sub.add_parser("setup", help="add the hook (and completions) to your shell's config")
+    p.add_argument("shell", nargs="?", choices=shells, help="default: detected")
+    p.add_argument("--undo", action="store_true", help="remove exactly the block setup added")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    p = sub.add_parser("watch", help="re-lock and re-install when the manifest or path dependencies change")
+
     p = sub.add_parser("why", help="show why a package is in the environment")
     p.add_argument("name")
     p.add_argument("--json", action="store_true", help="one JSON document on stdout")
@@ -159,7 +167,8 @@ def _dispatch(args: argparse.Namespace) -> int:
               "activate": "shellenv", "shell": "shellenv", "run": "shellenv", "env": "shellenv",
               "gc": "store", "store": "store", "cache": "store",
               "uninstall": "overlay", "overlay": "overlay",
-              "new": "author", "check": "author", "test": "author", "publish": "author"}[args.command]
+              "new": "author", "check": "author", "test": "author", "publish": "author",
+              "hook": "hooks", "setup": "hooks", "watch": "watch"}[args.command]
     handler = getattr(import_module(f"nupm.commands.{module}"), f"run_{args.command}")
     return handler(args) or 0
 

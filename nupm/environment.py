@@ -19,6 +19,7 @@ from nupm.paths import ENV_DESCRIPTION
 from nupm.store import StoreEntry
 
 DESCRIPTION_VERSION = 1
+STAMP = "stamp"
 
 
 class ConflictingNames(NupmError):
@@ -105,10 +106,27 @@ def render_description(description: dict) -> str:
 
 
 def generated_files(description: dict) -> dict[str, str]:
-    """Every generated text file of the environment: the description and its activation modules."""
+    """Every generated text file of the environment: the description, its activation modules, and
+    `stamp`, an id of this generation that shell hooks read with a builtin to notice a regeneration."""
+    import hashlib
+
     from nupm.activation.render import render_all
 
-    return {ENV_DESCRIPTION: render_description(description), **render_all(description)}
+    files = {ENV_DESCRIPTION: render_description(description), **render_all(description)}
+    digest = hashlib.sha256("\0".join(files[k] for k in sorted(files)).encode()).hexdigest()[:16]
+    return {**files, STAMP: digest + "\n"}
+
+
+def touch_stamp(env_dir: Path, sources: list[Path]) -> None:
+    """Mark the environment as current against its sources (manifest, lock) even when nothing had to be
+    rewritten, so a hook stops reporting it out of date."""
+    stamp = env_dir / STAMP
+    try:
+        mtime = stamp.stat().st_mtime
+        if any(s.exists() and s.stat().st_mtime > mtime for s in sources):
+            os.utime(stamp)
+    except FileNotFoundError:
+        pass
 
 
 def is_current(env_dir: Path, files: dict[str, str], description: dict) -> bool:

@@ -123,6 +123,7 @@ def install_lock(project: Project, lock: Lock) -> InstallReport:
     entries, fetched = store_entries(home, lock)
     description = environment.describe(project.manifest, entries, project.env_dir)
     changed = environment.write(project.env_dir, description)
+    environment.touch_stamp(project.env_dir, [project.manifest.path, project.lock_path])
     maintenance.register_root(home, project.env_dir)
     return InstallReport(len(entries), fetched, changed)
 

@@ -11,7 +11,7 @@ TOOLS=${NUPM_TOOLS:-$PWD/.tools}
 mkdir -p "$TOOLS"
 
 missing=()
-for cmd in zsh fish git; do command -v "$cmd" >/dev/null || missing+=("$cmd"); done
+for cmd in zsh fish git tmux; do command -v "$cmd" >/dev/null || missing+=("$cmd"); done
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq >/dev/null

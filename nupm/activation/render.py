@@ -78,6 +78,10 @@ def _nu_values(d: dict) -> dict[str, str]:
     }
 
 
+HOOK_OVERLAY = "nupm-project"
+HOOK_MODULE = ".hook.nu"  # a dot: no package name can collide with it
+
+
 def module_file(description: dict) -> str:
     """The Nushell module's file: `<name>.nu` in a project (the stem names the overlay); `mod.nu` in a
     global environment, whose directory is its name, so `overlay use NAME` finds it in the lib dirs."""
@@ -89,9 +93,14 @@ def render_all(description: dict) -> dict[str, str]:
     name = description["name"]
     if not _SAFE_NAME.match(name):
         raise NupmError(f"environment name {name!r} must use lowercase letters, digits, - and _")
-    return {
+    files = {
         "activate.bash": _fill(_template("posix/activate.sh"), _posix_values(description, "bash")),
         "activate.zsh": _fill(_template("posix/activate.sh"), _posix_values(description, "zsh")),
         "activate.fish": _fill(_template("fish/activate.fish"), _sh_values(description, quote_fish)),
         module_file(description): _fill(_template("nu/activate.nu"), _nu_values(description)),
     }
+    if description["kind"] == "project":
+        # The same module under the fixed overlay name the Nushell hook uses (`overlay hide nupm-project`).
+        values = {**_nu_values(description), "__NUPM_NAME_TEXT__": HOOK_OVERLAY}
+        files[HOOK_MODULE] = _fill(_template("nu/activate.nu"), values)
+    return files

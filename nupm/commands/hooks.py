@@ -1,0 +1,29 @@
+"""`nupm hook SHELL` and `nupm setup [SHELL] [--undo] [-y]`."""
+
+from __future__ import annotations
+
+import sys
+
+from nupm import hooks
+from nupm.commands.confirm import confirm
+from nupm.commands.shellenv import detect_shell
+from nupm.paths import Home
+from nupm.project import status
+
+
+def run_hook(args) -> int:
+    sys.stdout.write(hooks.render(args.shell))
+    return 0
+
+
+def run_setup(args) -> int:
+    shell = detect_shell(args.shell)
+    setup = hooks.plan(shell, Home.current())
+    if args.undo:
+        changed = hooks.undo(setup)
+        status(f"{'removed nupm block from' if changed else 'no nupm block in'} {setup.config}")
+        return 0
+    confirm(setup.block.splitlines(), f"add this block to {setup.config}", args.yes)
+    changed = hooks.apply(setup)
+    status(f"{'updated' if changed else 'already set up:'} {setup.config}; open a new {shell} to use it")
+    return 0

@@ -1,0 +1,68 @@
+# nupm hook for bash: at each prompt, activate the environment of the nearest enclosing project that has
+# a generated .nupm/, deactivate it on leaving, switch between projects; a global environment stays
+# underneath. Source it from ~/.bashrc (`nupm setup bash` writes that line). When nothing changed it runs
+# only builtins: no nupm, no Python, no subprocess.
+
+if [ -z "${_NUPM_HOOK_BASH-}" ]; then
+_NUPM_HOOK_BASH=1
+
+_nupm_hook_root() {
+    # The nearest directory at or above $PWD with a generated environment, in _nupm_root.
+    _nupm_root=
+    local dir=$PWD
+    while [ -n "$dir" ]; do
+        if [ -f "$dir/.nupm/stamp" ]; then _nupm_root=$dir; return 0; fi
+        dir=${dir%/*}
+    done
+    if [ -f /.nupm/stamp ]; then _nupm_root=/; fi
+}
+
+_nupm_hook_stale() {
+    [ "$1/nupm.toml" -nt "$1/.nupm/stamp" ] || [ "$1/nupm.lock" -nt "$1/.nupm/stamp" ]
+}
+
+_nupm_hook() {
+    local last=$? stamp=
+    _nupm_hook_root
+    if [ -n "$_nupm_root" ] && _nupm_hook_stale "$_nupm_root"; then
+        if [ "${NUPM_AUTO_INSTALL-}" = 1 ]; then
+            command nupm -C "$_nupm_root" install || true
+        elif [ "${_NUPM_HOOK_WARNED-}" != "$_nupm_root" ]; then
+            echo "nupm: ${_nupm_root##*/} is out of date, run nupm install" >&2
+            _NUPM_HOOK_WARNED=$_nupm_root
+        fi
+    else
+        _NUPM_HOOK_WARNED=
+    fi
+    if [ -n "$_nupm_root" ]; then IFS= read -r stamp < "$_nupm_root/.nupm/stamp" || true; fi
+    if [ "$_nupm_root" != "${_NUPM_HOOK_ROOT-}" ] || [ "$stamp" != "${_NUPM_HOOK_STAMP-}" ]; then
+        if [ -n "${_NUPM_HOOK_ROOT-}" ] && [ -n "${_NUPM_PROJECT_ROOT-}" ] \
+            && declare -F _nupm_deactivate_project >/dev/null; then
+            _nupm_deactivate_project
+        fi
+        _NUPM_HOOK_ROOT=$_nupm_root
+        _NUPM_HOOK_STAMP=$stamp
+        if [ -n "$_nupm_root" ]; then source "$_nupm_root/.nupm/activate.bash"; fi
+    fi
+    unset _nupm_root
+    return $last
+}
+
+# Run first, so the hook sees the user's $? and hands it on unchanged; string or array form alike.
+case "${PROMPT_COMMAND@a}" in
+    *a*)
+        case " ${PROMPT_COMMAND[*]} " in
+            *" _nupm_hook "*) ;;
+            *) PROMPT_COMMAND=(_nupm_hook "${PROMPT_COMMAND[@]}") ;;
+        esac
+        ;;
+    *)
+        case ";${PROMPT_COMMAND-};" in
+            *";_nupm_hook;"*) ;;
+            *) PROMPT_COMMAND="_nupm_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}" ;;
+        esac
+        ;;
+esac
+
+__NUPM_COMPLETION_BASH__
+fi

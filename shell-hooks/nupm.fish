@@ -1,0 +1,51 @@
+# nupm hook for fish: at each prompt and directory change, activate the environment of the nearest
+# enclosing project that has a generated .nupm/, deactivate it on leaving, switch between projects; a
+# global environment stays underneath. `nupm setup fish` installs it as conf.d/nupm.fish.
+# When nothing changed it runs only builtins: no nupm, no Python, no subprocess.
+
+if not set -q _nupm_hook_fish
+    set -g _nupm_hook_fish 1
+
+    function _nupm_hook --on-event fish_prompt --on-variable PWD
+        set -l last $status
+        set -l dir $PWD
+        set -l root
+        while test -n "$dir"
+            if test -f "$dir/.nupm/stamp"
+                set root $dir
+                break
+            end
+            set dir (string replace -r '/[^/]*$' '' -- $dir)
+        end
+        if test -z "$root"; and test -f /.nupm/stamp
+            set root /
+        end
+        if test -n "$root"; and begin; test "$root/nupm.toml" -nt "$root/.nupm/stamp"; or test "$root/nupm.lock" -nt "$root/.nupm/stamp"; end
+            if test "$NUPM_AUTO_INSTALL" = 1
+                command nupm -C $root install
+            else if test "$_nupm_hook_warned" != "$root"
+                echo "nupm: "(string split -r -m1 / -- $root)[-1]" is out of date, run nupm install" >&2
+                set -g _nupm_hook_warned $root
+            end
+        else
+            set -g _nupm_hook_warned
+        end
+        set -l stamp
+        if test -n "$root"
+            read stamp < "$root/.nupm/stamp"
+        end
+        if test "$root" != "$_nupm_hook_root"; or test "$stamp" != "$_nupm_hook_stamp"
+            if test -n "$_nupm_hook_root"; and set -q _nupm_project_root; and functions -q _nupm_deactivate_project
+                _nupm_deactivate_project
+            end
+            set -g _nupm_hook_root $root
+            set -g _nupm_hook_stamp $stamp
+            if test -n "$root"
+                source "$root/.nupm/activate.fish"
+            end
+        end
+        return $last
+    end
+
+__NUPM_COMPLETION_FISH__
+end

@@ -1,0 +1,42 @@
+# nupm hook for zsh: at each prompt and directory change, activate the environment of the nearest
+# enclosing project that has a generated .nupm/, deactivate it on leaving, switch between projects; a
+# global environment stays underneath. Source it from ~/.zshrc (`nupm setup zsh` writes that line).
+# When nothing changed it runs only builtins: no nupm, no Python, no subprocess.
+
+if [[ -z "${_NUPM_HOOK_ZSH-}" ]]; then
+typeset -g _NUPM_HOOK_ZSH=1
+
+_nupm_hook() {
+    local last=$? stamp= dir=$PWD root=
+    while [[ -n "$dir" ]]; do
+        if [[ -f "$dir/.nupm/stamp" ]]; then root=$dir; break; fi
+        dir=${dir%/*}
+    done
+    if [[ -z "$root" && -f /.nupm/stamp ]]; then root=/; fi
+    if [[ -n "$root" ]] && [[ "$root/nupm.toml" -nt "$root/.nupm/stamp" || "$root/nupm.lock" -nt "$root/.nupm/stamp" ]]; then
+        if [[ "${NUPM_AUTO_INSTALL-}" == 1 ]]; then
+            command nupm -C "$root" install || true
+        elif [[ "${_NUPM_HOOK_WARNED-}" != "$root" ]]; then
+            print -u2 "nupm: ${root:t} is out of date, run nupm install"
+            typeset -g _NUPM_HOOK_WARNED=$root
+        fi
+    else
+        typeset -g _NUPM_HOOK_WARNED=
+    fi
+    if [[ -n "$root" ]]; then IFS= read -r stamp < "$root/.nupm/stamp" || true; fi
+    if [[ "$root" != "${_NUPM_HOOK_ROOT-}" || "$stamp" != "${_NUPM_HOOK_STAMP-}" ]]; then
+        if [[ -n "${_NUPM_HOOK_ROOT-}" && -n "${_NUPM_PROJECT_ROOT-}" ]] && (( ${+functions[_nupm_deactivate_project]} )); then
+            _nupm_deactivate_project
+        fi
+        typeset -g _NUPM_HOOK_ROOT=$root _NUPM_HOOK_STAMP=$stamp
+        if [[ -n "$root" ]]; then source "$root/.nupm/activate.zsh"; fi
+    fi
+    return $last
+}
+
+autoload -Uz add-zsh-hook
+add-zsh-hook precmd _nupm_hook
+add-zsh-hook chpwd _nupm_hook
+
+__NUPM_COMPLETION_ZSH__
+fi

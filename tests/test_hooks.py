@@ -1,0 +1,303 @@
+"""Shell hooks in real interactive bash, zsh, fish and nu, driven through a pty (pexpect)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pexpect
+import pytest
+import shells as sh
+from conftest import NU, REPO, make_project, make_registry
+
+PROMPT = "HOOKP> "
+PACKAGES = [("utils", "1.0.0", {}), ("greet", "1.0.0", {"utils": "^1"}, "script"),
+            ("hello", "1.0.0", {}, "script")]
+
+
+class Session:
+    """An interactive shell with the nupm hook sourced, waiting for its prompt after every line."""
+
+    def __init__(self, shell: str, env: dict, cwd: Path, hook: Path, tmp: Path):
+        self.shell = shell
+        argv, extra = self._argv(shell, hook, tmp)
+        self.child = pexpect.spawn(argv[0], argv[1:], env={**env, **extra}, cwd=str(cwd), encoding="utf-8",
+                                   timeout=20, dimensions=(50, 250))
+        self.wait()
+
+    @staticmethod
+    def _argv(shell: str, hook: Path, tmp: Path) -> tuple[list[str], dict]:
+        if shell == "bash":
+            rc = tmp / "bashrc"
+            rc.write_text(f"PS1='{PROMPT}'\nsource '{hook}'\n")
+            return ["bash", "--noprofile", "--rcfile", str(rc), "-i"], {}
+        if shell == "zsh":
+            (tmp / ".zshrc").write_text(f"unsetopt PROMPT_SP\nPS1='{PROMPT}'\nsource '{hook}'\n")
+            return ["zsh", "-i"], {"ZDOTDIR": str(tmp)}
+        if shell == "fish":
+            init = f"function fish_prompt; echo -n '{PROMPT}'; end; source '{hook}'"
+            return ["fish", "--no-config", "-i", "-C", init], {}
+        cfg = tmp / "config.nu"
+        cfg.write_text("$env.config.show_banner = false\n"
+                       f'$env.PROMPT_COMMAND = {{|| "{PROMPT}" }}\n$env.PROMPT_COMMAND_RIGHT = ""\n'
+                       f'$env.PROMPT_INDICATOR = ""\nsource \'{hook}\'\n')
+        (tmp / "env.nu").write_text("")
+        return [NU, "--config", str(cfg), "--env-config", str(tmp / "env.nu")], {}
+
+    def expect(self, pattern) -> None:
+        patterns = pattern if isinstance(pattern, list) else [pattern]
+        while True:
+            index = self.child.expect([*patterns, re.escape("\x1b[6n")])
+            if index < len(patterns):
+                return
+            self.child.send("\x1b[1;1R")  # reedline asks where the cursor is
+
+    def wait(self) -> None:
+        self.expect(re.escape(PROMPT))
+
+    def run(self, line: str) -> str:
+        self.child.sendline(line)
+        self.wait()
+        return self.child.before
+
+    def show(self, expression: str) -> str:
+        """Print an expression between markers the typed line itself does not contain (the pty echoes it)."""
+        if self.shell == "nu":
+            code = f'print ("<" + "<" + ({expression} | into string) + ">" + ">")'
+        else:
+            code = f"printf '\\x3c\\x3c%s\\x3e\\x3e\\n' {expression}"
+        self.child.sendline(code)
+        self.expect(r"<<([^<>\r\n]*)>>")
+        value = self.child.match.group(1)
+        self.wait()
+        return value
+
+    def var(self, name: str) -> str:
+        expression = {"nu": f"($env.{name}? | default none)", "fish": f'"${name}"'}.get(self.shell,
+                                                                                      f'"${{{name}:-none}}"')
+        return self.show(expression) or "none"
+
+    def path(self) -> str:
+        expression = {"nu": '($env.PATH | str join ":")', "fish": '(string join : $PATH)'}.get(self.shell, '"$PATH"')
+        return self.show(expression)
+
+    def close(self) -> None:
+        self.child.sendline("exit")
+        self.child.expect(pexpect.EOF, timeout=10)
+
+
+class TmuxSession(Session):
+    """nu through tmux: reedline redraws the prompt on every keystroke and queries the terminal, which
+    tmux, a real terminal, answers. A command is done when the screen changed, settled, and ends with a
+    bare prompt."""
+
+    def __init__(self, shell: str, env: dict, cwd: Path, hook: Path, tmp: Path):
+        self.shell = shell
+        argv, extra = self._argv(shell, hook, tmp)
+        self.socket = f"nupm-test-{os.getpid()}-{time.monotonic_ns()}"
+        command = ["/usr/bin/env", "-i", *[f"{k}={v}" for k, v in {**env, **extra}.items()], *argv]
+        self._tmux("new-session", "-d", "-s", "t", "-x", "250", "-y", "50", "-c", str(cwd), "--", *command)
+        self.screen = ""
+        self._settle()
+
+    def _tmux(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True).stdout
+
+    def _capture(self) -> str:
+        return self._tmux("capture-pane", "-p", "-J", "-S", "-5000", "-t", "t").rstrip()
+
+    def _settle(self, timeout: float = 20) -> str:
+        deadline = time.time() + timeout
+        last, since = None, time.time()
+        while time.time() < deadline:
+            text = self._capture()
+            if text != last:
+                last, since = text, time.time()
+            elif (text != self.screen and text.splitlines() and text.splitlines()[-1].endswith(PROMPT.rstrip())
+                  and time.time() - since > 0.08):
+                new = text[len(self.screen):] if text.startswith(self.screen) else text
+                self.screen = text
+                return new
+            time.sleep(0.02)
+        raise AssertionError("no prompt:\n" + self._capture()[-2000:])
+
+    def run(self, line: str) -> str:
+        if line:
+            self._tmux("send-keys", "-t", "t", "-l", line)
+        self._tmux("send-keys", "-t", "t", "Enter")
+        return self._settle()
+
+    def show(self, expression: str) -> str:
+        out = self.run(f'print ("<" + "<" + ({expression} | into string) + ">" + ">")')
+        found = re.findall(r"<<([^<>]*)>>", out)
+        assert found, out
+        return found[-1]
+
+    def expect(self, pattern) -> None:
+        raise NotImplementedError("use run() and look at its output")
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+
+
+@pytest.fixture
+def world(env):
+    env.configure(main=make_registry(env.tmp / "reg", PACKAGES))
+    a = make_project(env.tmp / "a", "a", deps={"greet": "*"}, extra='\n[env]\nA_VAR = "a"\n')
+    b = make_project(env.tmp / "b", "b", deps={"hello": "*"})
+    inner = make_project(a / "sub" / "inner", "inner", deps={"hello": "*"})
+    for project in (a, b, inner):
+        env.ok("install", cwd=project)
+    shell_env = {**sh.base_env(env.tmp / "user"), **{k: v for k, v in env.vars.items() if k.startswith("NUPM_")},
+                 "TERM": "xterm", "PYTHONPATH": str(REPO)}
+    if NU:
+        shell_env["PATH"] = f"{os.path.dirname(NU)}:{shell_env['PATH']}"
+    state = {"env": env, "a": a, "b": b, "inner": inner, "shell_env": shell_env, "sessions": []}
+    yield state
+    for opened in state["sessions"]:
+        if isinstance(opened, TmuxSession):
+            opened.close()  # a tmux server outlives the test otherwise
+
+
+def hook_file(env, shell: str) -> Path:
+    path = env.tmp / f"hook.{shell}"
+    path.write_text(env.ok("hook", shell).stdout)
+    return path
+
+
+def session(world, shell: str, name: str = "s") -> Session:
+    sh.require(shell)
+    if shell == "nu" and not shutil.which("tmux"):
+        pytest.skip("SKIPPED LOUDLY: tmux is not installed (tests/run.sh installs it)")
+    tmp = world["env"].tmp / f"{shell}-{name}"
+    tmp.mkdir()
+    kind = TmuxSession if shell == "nu" else Session
+    created = kind(shell, world["shell_env"], world["env"].tmp, hook_file(world["env"], shell), tmp)
+    world["sessions"].append(created)
+    return created
+
+
+def run_expecting(s: Session, line: str, text: str) -> None:
+    if isinstance(s, TmuxSession):
+        out = s.run(line)
+        assert text in out, out
+    else:
+        s.child.sendline(line)
+        s.expect(text)
+        s.wait()
+
+
+@pytest.mark.parametrize("shell", sh.shell_params())
+def test_cd_activates_switches_nests_and_restores(shell, world):
+    s = session(world, shell)
+    base_path = s.path()
+    assert s.var("NUPM_ENV") == "none"
+    s.run("cd a")
+    assert s.var("NUPM_ENV") == "a" and s.var("A_VAR") == "a"
+    run_expecting(s, "greet", "greet 1.0.0")
+    s.run("cd sub/inner")
+    assert s.var("NUPM_ENV") == "inner" and s.var("A_VAR") == "none"
+    s.run("cd ..")
+    assert s.var("NUPM_ENV") == "a"
+    s.run("cd ../../b")
+    assert s.var("NUPM_ENV") == "b" and s.var("A_VAR") == "none"
+    s.run("cd ..")
+    assert s.var("NUPM_ENV") == "none" and s.path() == base_path
+    s.close()
+
+
+@pytest.mark.parametrize("shell", sh.shell_params())
+def test_global_env_comes_back_when_leaving(shell, world):
+    env = world["env"]
+    env.ok("overlay", "new", "work")
+    s = session(world, shell)
+    if shell == "nu":
+        s.run(f"overlay use '{env.home / 'overlays' / 'work'}'")
+    else:
+        s.run(sh.activate(shell, env.home / "overlays" / "work", "activate").replace("activate.activate", "activate"))
+    assert s.var("NUPM_ENV") == "work"
+    s.run("cd a")
+    assert s.var("NUPM_ENV") == "a" and s.var("NUPM_GLOBAL_ENV") == "work"
+    s.run("cd ..")
+    assert s.var("NUPM_ENV") == "work" and s.var("A_VAR") == "none"
+    s.close()
+
+
+@pytest.mark.parametrize("shell", sh.shell_params())
+def test_stale_warning_once_and_regenerated_module_reactivates(shell, world):
+    s = session(world, shell)
+    s.run("cd a")
+    manifest = world["a"] / "nupm.toml"
+    time.sleep(0.05)
+    manifest.write_text(manifest.read_text().replace('A_VAR = "a"', 'A_VAR = "changed"'))
+    warned = s.run("")
+    assert "nupm: a is out of date, run nupm install" in warned
+    assert "out of date" not in s.run("") + s.run("")
+    world["env"].ok("install", cwd=world["a"])
+    s.run("")
+    assert s.var("A_VAR") == "changed"
+    s.close()
+
+
+@pytest.mark.parametrize("shell", sh.shell_params())
+def test_watch_makes_a_new_dependency_usable_at_the_next_prompt(shell, world):
+    env = world["env"]
+    s = session(world, shell)
+    s.run("cd b")
+    watcher = subprocess.Popen([sys.executable, "-m", "nupm", "watch"], cwd=world["b"], env=env.vars,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert "watching" in watcher.stdout.readline() + watcher.stdout.readline()
+        stamp = (world["b"] / ".nupm" / "stamp").read_text()
+        manifest = world["b"] / "nupm.toml"
+        manifest.write_text(manifest.read_text() + 'greet = "*"\n')
+        deadline = time.time() + 30
+        while (world["b"] / ".nupm" / "stamp").read_text() == stamp and time.time() < deadline:
+            time.sleep(0.1)
+        assert (world["b"] / ".nupm" / "stamp").read_text() != stamp, "watch did not regenerate"
+        s.run("")
+        run_expecting(s, "greet", "greet 1.0.0")
+    finally:
+        watcher.send_signal(2)
+        assert watcher.wait(timeout=10) == 0
+    s.close()
+
+
+@pytest.mark.parametrize("shell", sh.shell_params())
+def test_no_process_starts_when_nothing_changed(shell, world, tmp_path):
+    stand_ins = tmp_path / "stand-ins"
+    stand_ins.mkdir()
+    calls = tmp_path / "calls"
+    for name in ("nupm", "python3", "python"):
+        (stand_ins / name).write_text(f"#!/bin/sh\necho {name} >> '{calls}'\n")
+        (stand_ins / name).chmod(0o755)
+    world["shell_env"]["PATH"] = f"{stand_ins}:{world['shell_env']['PATH']}"
+    s = session(world, shell)
+    s.run("cd a")
+    assert s.var("NUPM_ENV") == "a"
+    for _ in range(100):
+        s.run("")
+    s.run("cd sub/inner")
+    s.run("cd ../..")
+    for _ in range(20):
+        s.run("")
+    assert not calls.exists(), calls.read_text()
+    s.close()
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_exit_status_is_kept_and_hook_registers_once(shell, world):
+    s = session(world, shell)
+    hook = world["env"].tmp / f"hook.{shell}"
+    s.run(f"source '{hook}'")
+    s.run("cd a")
+    s.run("false")
+    assert s.var("?") in ("1",)
+    if shell == "bash":
+        assert s.show('"$PROMPT_COMMAND"').count("_nupm_hook") == 1
+    s.close()
