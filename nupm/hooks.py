@@ -98,7 +98,7 @@ def plan(shell: str, home: Home) -> Setup:
         config, body = base / "fish" / "conf.d" / "nupm.fish", f"source {quote_fish(str(hook))}"
     else:
         config = _nu_config_path()
-        body = (f"const NU_LIB_DIRS = ($NU_LIB_DIRS | append {quote_nu(str(home.overlays))})\n"
+        body = (f"const NU_LIB_DIRS = [...$NU_LIB_DIRS {quote_nu(str(home.overlays))}]\n"
                 f"source {quote_nu(str(hook))}")
     return Setup(shell, config, hook, f"{BEGIN}\n{body}\n{END}\n")
 
