@@ -17,7 +17,7 @@ from pathlib import Path
 from nupm.activation.quoting import quote_fish, quote_nu, quote_posix
 from nupm.errors import NupmError
 from nupm.fsutil import atomic_write
-from nupm.paths import Home
+from nupm.paths import Home, bundled_dir
 
 SHELLS = ("bash", "zsh", "fish", "nu")
 BEGIN = "# >>> nupm >>> (managed by `nupm setup`; `nupm setup --undo` removes this block)"
@@ -25,11 +25,7 @@ END = "# <<< nupm <<<"
 
 
 def hooks_dir() -> Path:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "shell_hooks", here.parent / "shell-hooks"):
-        if (candidate / "nupm.bash").is_file():
-            return candidate
-    raise NupmError("nupm's shell hooks are missing from this installation")
+    return bundled_dir("shell_hooks", "shell-hooks", "nupm.bash")
 
 
 def _commands(parser: argparse.ArgumentParser) -> list[tuple[str, str]]:

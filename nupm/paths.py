@@ -25,6 +25,17 @@ ENV_DIR = ".nupm"
 ENV_DESCRIPTION = "env.json"
 
 
+def bundled_dir(installed: str, checkout: str, marker: str) -> Path:
+    """A folder nupm ships: installed as nupm/<installed>, or in a source checkout the top-level <checkout>."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / installed, here.parent / checkout):
+        if (candidate / marker).exists():
+            return candidate
+    from nupm.errors import NupmError
+
+    raise NupmError(f"nupm's {checkout} folder is missing from this installation")
+
+
 def nupm_home() -> Path:
     if home := os.environ.get("NUPM_HOME"):
         return Path(home).absolute()

@@ -12,9 +12,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from nupm.errors import NupmError, UsageError
+from nupm.errors import UsageError
 from nupm.fsutil import make_temp_dir, remove_tree
 from nupm.manifest import NAME_RULE, valid_name
+from nupm.paths import bundled_dir
 
 KINDS = ("module", "script", "custom")
 RESERVED = frozenset({"nu", "nushell", "std", "nupm", "tests", "lib", "bin"})
@@ -22,12 +23,7 @@ _DESCRIPTIONS = {"module": "A Nushell module", "script": "A Nushell script", "cu
 
 
 def templates_dir() -> Path:
-    """Installed: nupm/templates (pip maps the top-level folder there); in a checkout: ../templates."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "templates", here.parent / "templates"):
-        if (candidate / "module").is_dir():
-            return candidate
-    raise NupmError("nupm's package templates are missing from this installation")
+    return bundled_dir("templates", "templates", "module")
 
 
 def check_new_name(name: str) -> None:
