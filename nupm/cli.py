@@ -46,11 +46,44 @@ def _add_overlay_commands(sub) -> None:
     q.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Sink:
+    """Stands in for the parsers of commands not being run: every call is accepted and ignored."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: self
+
+
+class _OnlyOne:
+    """Builds only the subcommand the command line names: the other thirty-odd parsers are most of
+    argparse's start-up, which even a no-op `nupm install` would otherwise pay."""
+
+    def __init__(self, sub, wanted: str | None):
+        self.sub, self.wanted, self.matched = sub, wanted, False
+
+    def add_parser(self, name: str, **kwargs):
+        if self.wanted is not None and name != self.wanted:
+            return _Sink()
+        self.matched = True
+        return self.sub.add_parser(name, **kwargs)
+
+
+def _command_in(argv: list[str]) -> str | None:
+    """The subcommand named in argv (skipping global options), if any."""
+    args = iter(argv)
+    for arg in args:
+        if arg in ("-C", "--directory"):
+            next(args, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `command`, only that subcommand is defined (None: all of them)."""
     parser = argparse.ArgumentParser(prog="nupm", description="Shell-native package and environment manager.")
     parser.add_argument("--version", action="version", version=f"nupm {__version__}")
     parser.add_argument("-C", "--directory", metavar="DIR", help="run as if started in DIR")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = _OnlyOne(parser.add_subparsers(dest="command", metavar="COMMAND", required=True), command)
 
     p = sub.add_parser("init", help="create nupm.toml in the current directory")
     p.add_argument("--name", help="package name (default: the directory's name)")
@@ -156,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("why", help="show why a package is in the environment")
     p.add_argument("name")
     p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    if command is not None and not sub.matched:
+        return build_parser(None)  # an unknown command: the full parser says what exists
     return parser
 
 
@@ -174,8 +209,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(_command_in(argv)).parse_args(argv)
     try:
         if args.directory:
             os.chdir(args.directory)

@@ -11,7 +11,6 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nupm import nuon
 from nupm.errors import BadInput, NupmError
 from nupm.paths import MANIFEST, NUON_MANIFEST
 from nupm.versions import Range, Version, VersionError
@@ -295,6 +294,8 @@ def _tasks(table: object, check: _Checker) -> dict[str, str]:
 
 # -- NUON (Nushell nupm) ------------------------------------------------------------------------
 def _load_nuon(path: Path) -> Manifest:
+    from nupm import nuon  # here: TOML manifests, the common case, never need the NUON reader
+
     data = nuon.load(path)
     text = read_text(path)
 

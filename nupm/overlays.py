@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from nupm import environment, maintenance
+from nupm import environment, roots
 from nupm import lock as lock_mod
 from nupm import manifest as manifest_mod
 from nupm.errors import BadInput, NupmError, UsageError
@@ -107,7 +107,7 @@ def apply(overlay: Overlay, manifest_text: str, lock: Lock, change: str, lock_te
     lock_text = lock_text if lock_text is not None else lock_mod.render(lock, None)
     overlay.home.overlays.mkdir(parents=True, exist_ok=True)
     environment.write(overlay.dir, description, extra={MANIFEST: manifest_text, LOCKFILE: lock_text})
-    maintenance.register_root(overlay.home, overlay.dir)
+    roots.register_root(overlay.home, overlay.dir)
     record_generation(overlay, manifest_text, lock_text, change)
 
 

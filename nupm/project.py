@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from nupm import environment, maintenance, store
+from nupm import environment, roots, store
 from nupm import lock as lock_mod
 from nupm import manifest as manifest_mod
 from nupm.errors import NupmError
@@ -124,14 +124,14 @@ def install_lock(project: Project, lock: Lock) -> InstallReport:
     description = environment.describe(project.manifest, entries, project.env_dir)
     changed = environment.write(project.env_dir, description)
     environment.touch_stamp(project.env_dir, [project.manifest.path, project.lock_path])
-    maintenance.register_root(home, project.env_dir)
+    roots.register_root(home, project.env_dir)
     return InstallReport(len(entries), fetched, changed)
 
 
 def _fill_store(home: Home, lock: Lock) -> tuple[list, int]:
     """Install what the store lacks, marked live for any gc running meanwhile."""
     entries, fetched = [], 0
-    with maintenance.installing(home, lock.packages):
+    with roots.installing(home, lock.packages):
         for pkg in lock.packages:
             entry, new = store.ensure(home, pkg)
             entries.append(entry)
