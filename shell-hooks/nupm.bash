@@ -48,8 +48,11 @@ _nupm_hook() {
     return $last
 }
 
-# Run first, so the hook sees the user's $? and hands it on unchanged; string or array form alike.
-case "${PROMPT_COMMAND@a}" in
+# Run first, so the hook sees the user's $? and hands it on unchanged; string or array form alike
+# (`${X@a}` on an unset X would stop a `set -u` shell, hence the guard).
+_nupm_pc_attrs=
+if [ -n "${PROMPT_COMMAND+x}" ]; then _nupm_pc_attrs=${PROMPT_COMMAND@a}; fi
+case "$_nupm_pc_attrs" in
     *a*)
         case " ${PROMPT_COMMAND[*]} " in
             *" _nupm_hook "*) ;;
@@ -63,6 +66,7 @@ case "${PROMPT_COMMAND@a}" in
         esac
         ;;
 esac
+unset _nupm_pc_attrs
 
 __NUPM_COMPLETION_BASH__
 fi

@@ -301,3 +301,20 @@ def test_exit_status_is_kept_and_hook_registers_once(shell, world):
     if shell == "bash":
         assert s.show('"$PROMPT_COMMAND"').count("_nupm_hook") == 1
     s.close()
+
+
+def test_hooks_work_under_nounset_and_keep_existing_prompt_commands(world):
+    env = world["env"]
+    bash_hook, zsh_hook = hook_file(env, "bash"), hook_file(env, "zsh")
+    a = world["a"]
+    script = (f"set -u; unset PROMPT_COMMAND; source '{bash_hook}'; echo \"[$PROMPT_COMMAND]\"; "
+              f"PROMPT_COMMAND=(first second); unset _NUPM_HOOK_BASH; source '{bash_hook}'; source '{bash_hook}'; "
+              f"echo \"${{PROMPT_COMMAND[*]}}\"; cd '{a}'; _nupm_hook; echo \"env=$NUPM_ENV\"; cd /; _nupm_hook; "
+              "echo \"env=${NUPM_ENV-none}\"")
+    out = subprocess.run(["bash", "--norc", "-c", script], env=world["shell_env"], capture_output=True, text=True)
+    assert out.stdout.split("\n")[:4] == ["[_nupm_hook]", "_nupm_hook first second", "env=a", "env=none"], out.stderr
+    if shutil.which("zsh"):
+        script = (f"setopt nounset errexit; source '{zsh_hook}'; source '{zsh_hook}'; cd '{a}'; _nupm_hook; "
+                  "echo \"env=$NUPM_ENV ${#precmd_functions}\"; cd /; echo \"env=${NUPM_ENV-none}\"")
+        out = subprocess.run(["zsh", "-f", "-c", script], env=world["shell_env"], capture_output=True, text=True)
+        assert out.stdout.split("\n")[:2] == ["env=a 1", "env=none"], out.stderr
