@@ -39,8 +39,10 @@ class Env:
 
     def run(self, *args: str, cwd: Path | None = None, check: bool | None = None,
             input: str | None = None) -> subprocess.CompletedProcess:
+        # No terminal on stdin (even when pytest runs in one): confirmations must not wait for a human.
+        stdin = None if input is not None else subprocess.DEVNULL
         proc = subprocess.run([sys.executable, "-m", "nupm", *args], cwd=cwd or self.tmp, env=self.vars,
-                              capture_output=True, text=True, input=input)
+                              capture_output=True, text=True, input=input, stdin=stdin)
         if check is True and proc.returncode != 0:
             raise AssertionError(f"nupm {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
         return proc
