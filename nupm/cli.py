@@ -11,7 +11,68 @@ from nupm.errors import NupmError
 
 
 def _add_registry(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--registry", metavar="NAME|PATH", help="use only this registry (a configured name or a path)")
+    p.add_argument("--registry", metavar="NAME|PATH|URL",
+                   help="use only this registry (a configured name, a path or a URL)")
+    _add_network(p)
+
+
+def _add_network(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--offline", action="store_true",
+                   help="use only what is cached: no network (also NUPM_OFFLINE=1)")
+    p.add_argument("-j", "--jobs", type=_positive, metavar="N",
+                   help="fetch, clone and build N packages at once (default: config `jobs`, else 8)")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _add_registry_commands(sub) -> None:
+    p = sub.add_parser("registry", help="the registries packages come from")
+    reg = p.add_subparsers(dest="registry_command", metavar="COMMAND", required=True)
+    project = "in this project's nupm.toml instead of your config.toml"
+    q = reg.add_parser("list", help="the registries, in the order they are searched")
+    q.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    q.add_argument("--project", action="store_true", help="only this project's")
+    q = reg.add_parser("add", help="add a registry (a directory, a registry.nuon, or an http(s) URL)")
+    q.add_argument("name")
+    q.add_argument("location", metavar="URL|PATH")
+    q.add_argument("--project", action="store_true", help=project)
+    q = reg.add_parser("remove", help="remove a registry")
+    q.add_argument("name")
+    q.add_argument("--project", action="store_true", help=project)
+    q = reg.add_parser("rename", help="rename a registry")
+    q.add_argument("name")
+    q.add_argument("new_name")
+    q.add_argument("--project", action="store_true", help=project)
+    q = reg.add_parser("set-url", help="point a registry somewhere else")
+    q.add_argument("name")
+    q.add_argument("location", metavar="URL|PATH")
+    q.add_argument("--project", action="store_true", help=project)
+    q = reg.add_parser("describe", help="the packages a registry offers")
+    q.add_argument("name")
+    q.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    _add_network(q)
+
+
+def _add_discovery_commands(sub) -> None:
+    p = sub.add_parser("search", help="find packages by name and description in every registry")
+    p.add_argument("term")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    _add_registry(p)
+    p = sub.add_parser("info", help="a package's versions, type, description, and where it is installed")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    _add_registry(p)
+    p = sub.add_parser("outdated", help="locked versions against the newest allowed and the newest")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    _add_network(p)
 
 
 def _add_global(p: argparse.ArgumentParser) -> None:
@@ -104,6 +165,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     p = sub.add_parser("remove", help="remove dependencies of this project, then lock and install")
     p.add_argument("names", nargs="+", metavar="NAME")
+    _add_network(p)
 
     p = sub.add_parser("lock", help="resolve nupm.toml into nupm.lock")
     p.add_argument("--check", action="store_true", help="exit 1 and say what changed if the lock is stale")
@@ -122,6 +184,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("uninstall", help="remove packages from a global environment")
     p.add_argument("names", nargs="+", metavar="PKG")
     _add_global(p)
+    _add_network(p)
 
     p = sub.add_parser("update", help="re-resolve to the newest allowed versions")
     p.add_argument("names", nargs="*", metavar="NAME", help="only these packages (default: all)")
@@ -129,6 +192,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     _add_registry(p)
 
     _add_overlay_commands(sub)
+    _add_registry_commands(sub)
+    _add_discovery_commands(sub)
 
     for name, text in (("list", "list locked packages"), ("tree", "show the dependency tree")):
         p = sub.add_parser(name, help=text)
@@ -203,7 +268,8 @@ def _dispatch(args: argparse.Namespace) -> int:
               "gc": "store", "store": "store", "cache": "store",
               "uninstall": "overlay", "overlay": "overlay",
               "new": "author", "check": "author", "test": "author", "publish": "author",
-              "hook": "hooks", "setup": "hooks", "watch": "watch"}[args.command]
+              "hook": "hooks", "setup": "hooks", "watch": "watch", "registry": "registry",
+              "search": "discover", "info": "discover", "outdated": "discover"}[args.command]
     handler = getattr(import_module(f"nupm.commands.{module}"), f"run_{args.command}")
     return handler(args) or 0
 
@@ -214,6 +280,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.directory:
             os.chdir(args.directory)
+        # Read where the network is first used (nupm.sources.network), once per process.
+        if getattr(args, "offline", False):
+            os.environ["NUPM_OFFLINE"] = "1"
+        if getattr(args, "jobs", None):
+            os.environ["NUPM_JOBS"] = str(args.jobs)
+        if getattr(args, "json", False):
+            from nupm import progress
+
+            progress.use(progress.Quiet())
         return _dispatch(args)
     except NupmError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -1,10 +1,14 @@
 """User configuration: `config.toml` in user_config_dir("nupm"), or the file NUPM_CONFIG names.
 
+    jobs = 8                                 # parallel fetches, clones and builds (default 8)
     [registries]
-    examples = "/path/to/registry"          # a registry directory or its registry.nuon
-    work = "/srv/nupm/registry.nuon"
+    nushell = "https://raw.githubusercontent.com/nushell/nupm/main/registry/registry.nuon"
+    work = "/srv/nupm/registry"              # a directory, a registry.nuon, or an http(s) URL of one
 
-Registries are searched in the order written.
+With no [registries] table, the official Nushell nupm registry is configured under the name `nushell`, as
+Nushell's nupm does. Registries are searched in the order written, a project's own [registries] first,
+and the official registry always last (as uv searches PyPI after every index you add), so a name in
+your own registry is never taken from the public one.
 """
 
 from __future__ import annotations
@@ -16,11 +20,18 @@ from nupm.errors import BadInput
 from nupm.manifest import _Checker, parse_toml, read_text
 from nupm.paths import config_file
 
+OFFICIAL_NAME = "nushell"
+OFFICIAL_URL = "https://raw.githubusercontent.com/nushell/nupm/main/registry/registry.nuon"
+DEFAULT_JOBS = 8
+_KEYS = {"registries", "jobs"}
+
 
 @dataclass
 class Config:
     path: Path
-    registries: dict[str, str] = field(default_factory=dict)  # name -> path or URL, in order
+    registries: dict[str, str] = field(default_factory=lambda: {OFFICIAL_NAME: OFFICIAL_URL})
+    jobs: int = DEFAULT_JOBS
+    has_registries: bool = False  # False: the [registries] table is absent and the default applies
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -30,22 +41,39 @@ def load_config(path: Path | None = None) -> Config:
     text = read_text(path)
     data = parse_toml(path, text)
     check = _Checker(path, text)
-    registries = data.get("registries", {})
+    for key in data:
+        if key not in _KEYS:
+            line, col = check.locate(key, None)
+            if (line, col) == (1, 1):
+                line, col = check.locate(None, key)
+            raise BadInput(path, line, col, f"unknown setting {key!r} (expected: {', '.join(sorted(_KEYS))})")
+    jobs = data.get("jobs", DEFAULT_JOBS)
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or not 1 <= jobs <= 256:
+        check.fail(None, "jobs", "jobs must be a whole number from 1 to 256")
+    if "registries" not in data:
+        return Config(path, jobs=jobs)
+    registries = data["registries"]
     if not isinstance(registries, dict):
-        check.fail(None, "registries", "[registries] must be a table of name = \"path\"")
+        check.fail(None, "registries", "[registries] must be a table of name = \"path or URL\"")
     for name, location in registries.items():
         if not isinstance(location, str) or not location:
-            check.fail("registries", name, f"registry {name!r} must be a path (a string)")
-    resolved = {name: _absolute(path, loc) for name, loc in registries.items()}
-    for key in data:
-        if key != "registries":
-            line, col = check.locate(key, None)
-            raise BadInput(path, line, col, f"unknown table [{key}] (expected [registries])")
-    return Config(path, resolved)
+            check.fail("registries", name, f"registry {name!r} must be a path or URL (a string)")
+    resolved = {name: absolute_location(path.parent, loc) for name, loc in registries.items()}
+    return Config(path, resolved, jobs, has_registries=True)
 
 
-def _absolute(config_path: Path, location: str) -> str:
+def absolute_location(base: Path, location: str) -> str:
+    """A configured location as nupm reads it: URLs as they are, paths relative to `base`."""
     if "://" in location:
         return location
     p = Path(location).expanduser()
-    return str(p if p.is_absolute() else (config_path.parent / p).resolve())
+    return str(p if p.is_absolute() else (base / p).resolve())
+
+
+def search_order(project: dict[str, str], user: dict[str, str]) -> dict[str, str]:
+    """Every registry to search, in order: the project's, then the user's, the official one last."""
+    merged = dict(project)
+    for name, location in user.items():
+        merged.setdefault(name, location)
+    official = {n: loc for n, loc in merged.items() if loc == OFFICIAL_URL}
+    return {**{n: loc for n, loc in merged.items() if n not in official}, **official}

@@ -34,11 +34,15 @@ def describe(manifest: Manifest, entries: list[StoreEntry], env_dir: Path, kind:
     """
     env_dir = env_dir.absolute()
     modules: dict[str, str] = {}
+    collections: dict[str, str] = {}
     commands: dict[str, dict] = {}
     owners: dict[str, str] = {}
     packages = []
     for entry in sorted(entries, key=lambda e: e.name):
         _offer(entry.name, entry.path, entry, modules, commands, owners)
+        for name, rel in entry.collections.items():
+            _claim(owners, f"module {name}", entry.name)
+            collections[name] = str(entry.path / rel)
         packages.append({"name": entry.name, "version": entry.version, "type": entry.type,
                          "hash": entry.hash, "store": str(entry.path)})
     _check_path_entries([env_dir / "bin"])
@@ -55,6 +59,7 @@ def describe(manifest: Manifest, entries: list[StoreEntry], env_dir: Path, kind:
         "lib_dirs": [str(env_dir / "lib")],
         "variables": dict(sorted(manifest.env.items())),
         "modules": dict(sorted(modules.items())),
+        **({"collections": dict(sorted(collections.items()))} if collections else {}),
         "commands": dict(sorted(commands.items())),
         "packages": packages,
     }
@@ -138,7 +143,7 @@ def is_current(env_dir: Path, files: dict[str, str], description: dict) -> bool:
         except (FileNotFoundError, UnicodeDecodeError):
             return False
     lib, bin_ = env_dir / "lib", env_dir / "bin"
-    return (all(os.path.exists(lib / name) for name in description["modules"])
+    return (all(os.path.exists(lib / name) for name in (*description["modules"], *description.get("collections", {})))
             and all(os.path.exists(bin_ / name) for name in description["commands"]))
 
 
@@ -168,7 +173,7 @@ def _fill(tmp: Path, description: dict) -> None:
     (tmp / "lib").mkdir()
     (tmp / ".gitignore").write_text("*\n")
     lib_dir = description["lib_dirs"][0]
-    for name, target in description["modules"].items():
+    for name, target in {**description["modules"], **description.get("collections", {})}.items():
         os.symlink(target, tmp / "lib" / name)
     for name, command in description["commands"].items():
         path = tmp / "bin" / name

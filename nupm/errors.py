@@ -22,7 +22,9 @@ class UsageError(NupmError):
 
 
 def display_path(path: str | os.PathLike) -> str:
-    """A path as the user would type it: relative to the cwd when below it."""
+    """A path as the user would type it: relative to the cwd when below it; a URL as it is."""
+    if isinstance(path, str) and "://" in path:
+        return path
     path = Path(path)
     try:
         rel = os.path.relpath(path)
@@ -35,5 +37,6 @@ class BadInput(UsageError):
     """A malformed file, reported as `file:line:col: what`."""
 
     def __init__(self, path: str | os.PathLike, line: int, col: int, what: str):
-        self.path, self.line, self.col, self.what = Path(path), line, col, what
+        self.path = path if isinstance(path, str) and "://" in path else Path(path)
+        self.line, self.col, self.what = line, col, what
         super().__init__(f"{display_path(path)}:{line}:{col}: {what}")

@@ -23,8 +23,9 @@ class UnsafeTree(NupmError):
 
 
 def atomic_write(path: Path, data: str | bytes, mode: int | None = None) -> None:
-    """Write a file by temp file + rename; keeps the old file's mode unless told."""
-    path = Path(path)
+    """Write a file by temp file + rename; keeps the old file's mode unless told. A symlink is followed:
+    the file it points to is replaced, and the link stays a link."""
+    path = Path(os.path.realpath(path))
     raw = data.encode() if isinstance(data, str) else data
     if mode is None:
         try:

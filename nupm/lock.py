@@ -110,8 +110,10 @@ def _locked_package(path: Path, text: str, number: int, table: dict, root: Path)
     if not isinstance(table["hash"], str) or not table["hash"].startswith("sha256-"):
         fail("hash must look like sha256-<hex>")
     source, deps = table["source"], table.get("dependencies", {})
-    if not isinstance(source, dict) or not ({"registry", "git", "path"} & set(source)):
-        fail("source must name a registry, git url or path")
+    if not isinstance(source, dict) or not ({"registry", "git", "archive", "path"} & set(source)):
+        fail("source must name a registry, git url, archive or path")
+    if "archive" in source and not isinstance(source.get("sha256"), str):
+        fail("an archive source needs its sha256")
     if not isinstance(deps, dict):
         fail("dependencies must be a table")
     return LockedPackage(name=table["name"], version=str(table["version"]), type=table["type"],
@@ -159,7 +161,7 @@ def stale_reasons(manifest: Manifest, lock: Lock, path_hashes: dict[str, str] | 
 
 def _changed(req: Requirement, before: str | dict, pkg: LockedPackage | None) -> str | None:
     """None when a changed requirement still admits what is locked (the lock stays valid)."""
-    from nupm.versions import Version
+    from nupm.versions import parse_version
 
     before_table = {"version": before} if isinstance(before, str) else dict(before)
     now_table = req.to_table()
@@ -168,6 +170,6 @@ def _changed(req: Requirement, before: str | dict, pkg: LockedPackage | None) ->
     now_version = now_table.pop("version", None)
     if before_table != now_table or pkg is None:
         return f"source changed to {req.describe()}"
-    if now_version is not None and not req.range.admits(Version(pkg.version)):
+    if now_version is not None and not req.range.admits(parse_version(pkg.version)):
         return f"{req.describe()} no longer admits the locked {pkg.version}"
     return None

@@ -25,8 +25,12 @@ RESERVED_ENV = frozenset({"PATH", "NUPM_ENV", "NUPM_ENV_ROOT", "NU_LIB_DIRS", "P
                           "HOME", "PWD", "OLDPWD", "SHELL"})
 _PACKAGE_KEYS = {"name", "version", "type", "description", "scripts", "authors", "license",
                  "repository", "homepage", "documentation", "keywords", "readme"}
-_TOP_TABLES = {"package", "dependencies", "env", "scripts"}
-_DEP_KEYS = {"version", "registry", "path", "git", *GIT_REFS}
+_TOP_TABLES = {"package", "dependencies", "env", "scripts", "registries"}
+_REGISTRY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+_DEP_KEYS = {"version", "registry", "path", "git", *GIT_REFS, "url", "sha256"}
+_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+# Names a nupm.nuon may list among its dependencies that are requirements on Nushell itself, not packages.
+NUSHELL = "nushell"
 
 
 def valid_name(name: object) -> bool:
@@ -43,15 +47,21 @@ class Requirement:
     path: str | None = None
     git: str | None = None
     git_ref: tuple[str, str] | None = None  # ("tag", "v1.0.0"), ("rev", sha), ("branch", "main")
+    url: str | None = None  # an archive (.tar.gz, .zip) by URL
+    sha256: str | None = None
 
     @property
     def kind(self) -> str:
-        return "path" if self.path is not None else "git" if self.git is not None else "registry"
+        if self.path is not None:
+            return "path"
+        return "git" if self.git is not None else "archive" if self.url is not None else "registry"
 
     def describe(self) -> str:
         """How the requirement reads in messages: `^1.2`, `path ../bar`, `git URL tag v1`."""
         if self.kind == "path":
             return f"path {self.path}"
+        if self.kind == "archive":
+            return f"archive {self.url}"
         if self.kind == "git":
             ref = f" {self.git_ref[0]} {self.git_ref[1]}" if self.git_ref else ""
             return f"git {self.git}{ref}"
@@ -64,7 +74,7 @@ class Requirement:
         table: dict = {}
         if self.range is not None:
             table["version"] = str(self.range)
-        for key in ("registry", "path", "git"):
+        for key in ("registry", "path", "git", "url", "sha256"):
             if getattr(self, key) is not None:
                 table[key] = getattr(self, key)
         if self.git_ref:
@@ -83,6 +93,13 @@ class Manifest:
     env: dict[str, str] = field(default_factory=dict)
     scripts: list[str] = field(default_factory=list)  # extra script files beside `<name>.nu`
     tasks: dict[str, str] = field(default_factory=dict)  # top-level [scripts] of nupm.toml
+    registries: dict[str, str] = field(default_factory=dict)  # [registries]: name -> URL or absolute path
+    nu_version: str | None = None  # a range of Nushell versions (`nushell = "0.89.0"` among dependencies)
+    optional_tools: dict[str, str] = field(default_factory=dict)  # nupm.nuon's `optionals`: tool -> version
+
+    @property
+    def is_nuon(self) -> bool:
+        return self.path.name.endswith(".nuon")
 
     @property
     def root(self) -> Path:
@@ -113,6 +130,14 @@ def load(path: Path) -> Manifest:
     if path.name.endswith(".nuon"):
         return _load_nuon(path)
     return _load_toml(path)
+
+
+def _split_nushell(manifest: Manifest) -> Manifest:
+    """`nushell` among the dependencies is a requirement on Nushell's version, not a package."""
+    req = manifest.dependencies.pop(NUSHELL, None)
+    if req is not None and req.range is not None:
+        manifest.nu_version = str(req.range)
+    return manifest
 
 
 # -- TOML ---------------------------------------------------------------------------------------
@@ -192,7 +217,8 @@ def load_toml_text(path: Path, text: str) -> Manifest:
     manifest.dependencies = _dependencies(data.get("dependencies", {}), check)
     manifest.env = _env_table(data.get("env", {}), check)
     manifest.tasks = _tasks(data.get("scripts", {}), check)
-    return manifest
+    manifest.registries = _registries(data.get("registries", {}), check, path.parent)
+    return _split_nushell(manifest)
 
 
 def _package_fields(package: dict, check: _Checker, path: Path) -> Manifest:
@@ -249,9 +275,16 @@ def _requirement(name: str, spec: object, check: _Checker) -> Requirement:
             check.fail("dependencies", name, f"unknown key {key!r} (expected: {', '.join(sorted(_DEP_KEYS))})", key)
         if not isinstance(spec[key], str):
             check.fail("dependencies", name, f"{key!r} must be a string", key)
-    sources = [k for k in ("registry", "path", "git") if k in spec]
+    sources = [k for k in ("registry", "path", "git", "url") if k in spec]
     if len(sources) > 1:
-        check.fail("dependencies", name, f"give only one of registry, path, git (found {', '.join(sources)})")
+        check.fail("dependencies", name, f"give only one of registry, path, git, url (found {', '.join(sources)})")
+    if ("url" in spec) != ("sha256" in spec):
+        check.fail("dependencies", name, "an archive needs both url and sha256", "sha256" if "url" in spec else "url")
+    if "url" in spec:
+        if not spec["url"].startswith(("http://", "https://")):
+            check.fail("dependencies", name, "url must be an http:// or https:// URL of a .tar.gz or .zip", "url")
+        if not _SHA256.match(spec["sha256"]):
+            check.fail("dependencies", name, "sha256 must be 64 lowercase hex digits", "sha256")
     refs = [k for k in GIT_REFS if k in spec]
     if refs and "git" not in spec:
         check.fail("dependencies", name, f"{refs[0]!r} only goes with git", refs[0])
@@ -260,7 +293,7 @@ def _requirement(name: str, spec: object, check: _Checker) -> Requirement:
     range_ = _range(spec["version"], check, name, "version") if "version" in spec else None
     ref = (refs[0], spec[refs[0]]) if refs else None
     return Requirement(name, range_, registry=spec.get("registry"), path=spec.get("path"),
-                       git=spec.get("git"), git_ref=ref)
+                       git=spec.get("git"), git_ref=ref, url=spec.get("url"), sha256=spec.get("sha256"))
 
 
 def _range(text: str, check: _Checker, name: str, subkey: str | None = None) -> Range:
@@ -281,6 +314,28 @@ def _env_table(table: object, check: _Checker) -> dict[str, str]:
         if not isinstance(value, str):
             check.fail("env", key, f"the value of {key} must be a string")
     return dict(table)
+
+
+def valid_registry_name(name: object) -> bool:
+    return isinstance(name, str) and bool(_REGISTRY_NAME.match(name))
+
+
+def _registries(table: object, check: _Checker, root: Path) -> dict[str, str]:
+    """A project's own registries; a relative path is relative to the project, so it moves with it."""
+    if not isinstance(table, dict):
+        check.fail(None, "registries", "[registries] must be a table of name = \"path or URL\"")
+    out = {}
+    for name, location in table.items():
+        if not valid_registry_name(name):
+            check.fail("registries", name, f"invalid registry name {name!r}: use letters, digits, ., - and _")
+        if not isinstance(location, str) or not location.strip():
+            check.fail("registries", name, f"registry {name!r} must be a path or URL (a string)")
+        if "://" in location:
+            out[name] = location
+        else:
+            p = Path(location).expanduser()
+            out[name] = str(p if p.is_absolute() else (root / p).resolve())
+    return out
 
 
 def _tasks(table: object, check: _Checker) -> dict[str, str]:
@@ -308,7 +363,8 @@ def _load_nuon(path: Path) -> Manifest:
         fail(None, "nupm.nuon must hold a record like {name: spam, version: \"0.1.0\", type: module}")
     for key in ("name", "version", "type"):
         if key not in data:
-            fail(None, f"missing {key!r}")
+            fail(None, f"missing {key!r}" + (" (module, script or custom): a package from before Nushell nupm had "
+                                             "package types" if key == "type" else ""))
     if not valid_name(data["name"]):
         fail("name", f"invalid package name {data['name']!r}: use {NAME_RULE}")
     try:
@@ -320,10 +376,18 @@ def _load_nuon(path: Path) -> Manifest:
     scripts = data.get("scripts") or []
     if not isinstance(scripts, list) or not all(isinstance(s, str) and _safe_relative(s) for s in scripts):
         fail("scripts", "scripts must be a list of file names inside the package")
-    deps = _nuon_dependencies(data.get("dependencies"), fail)
-    return Manifest(path=path, name=data["name"], version=str(data["version"]), type=data["type"],
-                    description=str(data.get("description") or ""), dependencies=deps,
-                    scripts=list(scripts))
+    raw_deps = data.get("dependencies")
+    optional = {}
+    if isinstance(raw_deps, dict) and "optionals" in raw_deps:
+        # Real nupm.nuon files nest optional tools here ({optionals: {fzf: "0.40"}}); nothing to resolve.
+        raw_deps = dict(raw_deps)
+        found = raw_deps.pop("optionals")
+        optional = {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+    deps = _nuon_dependencies(raw_deps, fail)
+    manifest = Manifest(path=path, name=data["name"], version=str(data["version"]), type=data["type"],
+                        description=str(data.get("description") or ""), dependencies=deps,
+                        scripts=list(scripts), optional_tools=optional)
+    return _split_nushell(manifest)
 
 
 def _nuon_dependencies(value: object, fail) -> dict[str, Requirement]:
@@ -338,6 +402,8 @@ def _nuon_dependencies(value: object, fail) -> dict[str, Requirement]:
     for name, spec in value.items():
         if not valid_name(name):
             fail("dependencies", f"invalid package name {name!r}: use {NAME_RULE}")
+        if isinstance(spec, int | float) and not isinstance(spec, bool):
+            spec = str(spec)  # `{nushell: 0.89}` reads as a number
         try:
             if isinstance(spec, str):
                 out[name] = Requirement(name, Range(spec))

@@ -259,11 +259,16 @@ def load(path: Path):
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
         raise BadInput(path, 1, 1, f"not UTF-8 text ({e.reason})") from None
+    return parse(text, path)
+
+
+def parse(text: str, where: str | Path):
+    """NUON text read from `where` (a path or a URL), syntax errors as `where:line:col:` errors."""
     try:
         return loads(text)
     except NuonError as e:
         line, col = position(text, e.pos)
-        raise BadInput(path, line, col, e.what) from None
+        raise BadInput(where, line, col, e.what) from None
 
 
 # -- writing --------------------------------------------------------------------------------------

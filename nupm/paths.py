@@ -5,11 +5,14 @@ NUPM_HOME (default: platformdirs' user_data_dir("nupm")) holds:
   store/<name>-<version>-<hash12>.json   completion marker, written last
   locks/                             filelock files guarding store entries
   cache/git/                         bare mirrors of git sources
-  cache/checkouts/                   exported git trees, one per commit and subdir
+  cache/checkouts/                   exported git trees and unpacked archives, one per commit/archive and subdir
   overlays/                          named global environments
   roots/                             gc roots: one file per environment that uses the store
   generations/<name>/<n>.toml        every state a global environment has had (manifest and lock)
 A project keeps its generated environment in <project>/.nupm/.
+
+HTTP responses (registry files, archives) are cached apart from NUPM_HOME, in the user cache dir
+(platformdirs' user_cache_dir("nupm"), or NUPM_CACHE_DIR): they can be thrown away at any time.
 """
 
 from __future__ import annotations
@@ -50,6 +53,14 @@ def config_file() -> Path:
     from platformdirs import user_config_dir
 
     return Path(user_config_dir("nupm")) / "config.toml"
+
+
+def cache_dir() -> Path:
+    if path := os.environ.get("NUPM_CACHE_DIR"):
+        return Path(path).absolute()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("nupm"))
 
 
 @dataclass(frozen=True)

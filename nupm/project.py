@@ -70,31 +70,65 @@ def stale_reasons(project: Project, lock: Lock | None) -> list[str]:
     return lock_mod.stale_reasons(project.manifest, lock, path_hashes(lock))
 
 
-def make_finder(registry: str | None, preferred: dict[str, str]):
-    from nupm.config import load_config
-    from nupm.resolver import PackageFinder
-    from nupm.sources.registry import open_registries
+def registry_locations(manifest: Manifest | None) -> dict[str, str]:
+    """Every registry to search, by name, in order: the project's own, then the user's configuration."""
+    from nupm.config import load_config, search_order
 
-    config = load_config()
-    registries = open_registries(config.registries, registry)
-    named = {r.name: r for r in open_registries(config.registries, None)} if registry else {}
-    return PackageFinder(Home.current(), registries, named_registries=named, preferred=preferred)
+    return search_order(manifest.registries if manifest else {}, load_config().registries)
+
+
+def open_registries(manifest: Manifest | None, registry: str | None = None) -> list:
+    from nupm.paths import cache_dir
+    from nupm.sources import network
+    from nupm.sources.registry import open_registries as open_all
+
+    locations = registry_locations(manifest)
+    return open_all(locations, registry, network.current().client, cache_dir() / "registries")
+
+
+def make_finder(registry: str | None, preferred: dict[str, str], manifest: Manifest | None = None):
+    from nupm.resolver import PackageFinder
+    from nupm.sources import network
+
+    registries = open_registries(manifest, registry)
+    named = {r.name: r for r in open_registries(manifest)} if registry else {}
+    return PackageFinder(Home.current(), registries, named_registries=named, preferred=preferred,
+                         jobs=network.current().jobs, on_fetched=_report_fetched)
+
+
+def _report_fetched(cand, directory: Path) -> None:
+    from nupm import progress
+
+    what = cand.entry.describe_row() if cand.entry is not None else cand.source.describe()
+    progress.current().done(cand.name, f"Fetched {cand.name} {cand.version} ({what})", _size(directory))
+
+
+def _size(directory: Path) -> int:
+    return sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
 
 
 def resolve_lock(project: Project, registry: str | None = None, keep: Lock | None = None,
                  unlock: set[str] | None = None) -> Lock:
     """Resolve the manifest into a new lock, keeping `keep`'s versions except those in `unlock`."""
+    from nupm import progress
     from nupm.resolver import resolve
 
     preferred = {p.name: p.version for p in (keep.packages if keep else []) if p.name not in (unlock or set())}
-    finder = make_finder(registry, preferred)
-    resolution = resolve(project.manifest, finder)
-    packages = []
-    for name, cand in resolution.packages.items():
-        deps = {n.name: n.req.describe() for n in resolution.dependencies[name]}
-        content_hash = finder.hash(cand)  # first: fetching pins a git row's revision into cand.source
-        packages.append(LockedPackage(name=name, version=str(cand.version), type=finder.package_type(cand),
-                                      source=cand.source, hash=content_hash, dependencies=deps))
+    finder = make_finder(registry, preferred, project.manifest)
+    progress.current().start("Resolving")
+    try:
+        resolution = resolve(project.manifest, finder)
+        hashes = finder.hash_all(list(resolution.packages.values()))
+        packages = []
+        for name, cand in resolution.packages.items():
+            deps = {n.name: n.req.describe() for n in resolution.dependencies[name]}
+            packages.append(LockedPackage(name=name, version=str(cand.version), type=finder.package_type(cand),
+                                          source=finder.source_of(cand), hash=hashes[name], dependencies=deps))
+    finally:
+        finder.close()
+        progress.current().finish()
+        for note in finder.notes:
+            status(note)
     return Lock(requirements=lock_mod.requirement_table(project.manifest), packages=packages)
 
 
@@ -129,14 +163,36 @@ def install_lock(project: Project, lock: Lock) -> InstallReport:
 
 
 def _fill_store(home: Home, lock: Lock) -> tuple[list, int]:
-    """Install what the store lacks, marked live for any gc running meanwhile."""
-    entries, fetched = [], 0
-    with roots.installing(home, lock.packages):
-        for pkg in lock.packages:
-            entry, new = store.ensure(home, pkg)
-            entries.append(entry)
-            fetched += new
-    return entries, fetched
+    """Install what the store lacks, `jobs` packages at a time, marked live for any gc running meanwhile."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nupm import progress
+    from nupm.sources import network
+
+    missing = [p for p in lock.packages if store.lookup(home, p) is None]
+    shown = progress.current()
+    shown.start("Installing", total=len(missing))
+
+    def one(pkg):
+        if store.lookup(home, pkg) is None:
+            shown.begin(pkg.name)
+        entry, new = store.ensure(home, pkg)
+        if new:
+            shown.done(pkg.name, f"Installed {pkg.name} {pkg.version} ({pkg.source.describe()})",
+                       _size(entry.path))
+        return entry, new
+
+    try:
+        with roots.installing(home, lock.packages):
+            jobs = max(1, min(network.current().jobs, len(missing) or 1))
+            if jobs == 1:
+                results = [one(pkg) for pkg in lock.packages]
+            else:
+                with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="nupm-install") as pool:
+                    results = list(pool.map(one, lock.packages))
+    finally:
+        shown.finish()
+    return [e for e, _ in results], sum(new for _, new in results)
 
 
 def sync(project: Project, registry: str | None = None, locked: bool = False, frozen: bool = False,

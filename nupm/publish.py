@@ -1,7 +1,11 @@
 """`nupm publish`: add this package's version to a registry directory, in Nushell nupm's format
-(registry.nuon + <name>.nuon) and in nupm's richer index (nupm-index.json: type, content hash,
-dependencies, source). A package inside a git repository is published as a `git` row (url + the tag at
-HEAD, else HEAD's sha); otherwise as a `local` row whose path is relative to the registry."""
+(registry.nuon + <name>.nuon) and in nupm's two richer layouts: the full index (nupm-index.json: type,
+content hash, dependencies, description, source) and the sparse index (index/config.json and one
+index/<p>/<name>.json per package, for registries too large to read whole). A package inside a git
+repository is published as a `git` row (url + the tag at HEAD, else HEAD's sha); otherwise as a `local`
+row whose path is relative to the registry.
+
+The directory is a static site: any web server, CDN or object store serves it as it is."""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from nupm import nuon
 from nupm.errors import NupmError
 from nupm.fsutil import atomic_write, tree_hash
 from nupm.manifest import Manifest
-from nupm.sources.registry import INDEX_FILE, REGISTRY_FILE
+from nupm.sources.registry import INDEX_FILE, REGISTRY_FILE, SPARSE_CONFIG, sparse_path
 
 
 @dataclass
@@ -36,7 +40,10 @@ def _dependencies(manifest: Manifest) -> dict[str, str]:
     if pinned:
         raise NupmError(f"cannot publish with path or git dependencies ({', '.join(pinned)}): "
                         "publish those to the registry first and depend on a version range")
-    return {n: str(r.range or "*") for n, r in sorted(manifest.dependencies.items())}
+    deps = {n: str(r.range or "*") for n, r in sorted(manifest.dependencies.items())}
+    if manifest.nu_version:
+        deps["nushell"] = manifest.nu_version  # a requirement on Nushell, checked where it is installed
+    return dict(sorted(deps.items()))
 
 
 def _git_source(manifest: Manifest, allow_dirty: bool) -> dict | None:
@@ -83,8 +90,23 @@ def entry_for(manifest: Manifest, registry: Path, allow_dirty: bool) -> Entry:
         row = {"name": manifest.name, "version": manifest.version, "path": rel, "type": "local", "info": None}
         source = {"type": "local", "path": rel}
         content_hash = tree_hash(manifest.root)
-    index = {"type": manifest.type, "hash": content_hash, "dependencies": deps, "source": source}
+    index = {"type": manifest.type, "hash": content_hash, "dependencies": deps, "source": source,
+             **{k: v for k, v in _metadata(manifest).items() if v}}
     return Entry(row, index)
+
+
+def _metadata(manifest: Manifest) -> dict:
+    """What `nupm search` and `nupm info` show without fetching the package."""
+    import tomllib
+
+    try:
+        package = tomllib.loads(manifest.path.read_text(encoding="utf-8")).get("package", {}) \
+            if not manifest.is_nuon else {}
+    except (OSError, tomllib.TOMLDecodeError):
+        package = {}
+    found = {"description": manifest.description, "license": package.get("license"),
+             "repository": package.get("repository")}
+    return {k: v for k, v in found.items() if isinstance(v, str)}
 
 
 def _load_table(path: Path) -> list[dict]:
@@ -112,7 +134,13 @@ def publish(manifest: Manifest, registry: Path, allow_dirty: bool, dry_run: bool
     index_path = registry / INDEX_FILE
     index = json.loads(index_path.read_text()) if index_path.is_file() else {"version": 1, "packages": {}}
     index["packages"].setdefault(manifest.name, {})[manifest.version] = entry.index
-    # The package file first: a registry.nuon naming a missing file would break every reader.
+    sparse_file = registry / sparse_path(manifest.name)
+    sparse = {"name": manifest.name, "versions": index["packages"][manifest.name]}
+    # The package files first: a registry.nuon naming a missing file would break every reader.
+    sparse_file.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(sparse_file, json.dumps(sparse, indent=1, sort_keys=True) + "\n")
+    if not (registry / SPARSE_CONFIG).is_file():
+        atomic_write(registry / SPARSE_CONFIG, json.dumps({"version": 1}) + "\n")
     atomic_write(pkg_file, pkg_text)
     atomic_write(registry / REGISTRY_FILE,
                  nuon.dumps_table(sorted(listing, key=lambda r: r["name"]), ["name", "path", "hash"]))

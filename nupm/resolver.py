@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import threading
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,13 +23,13 @@ from resolvelib import AbstractProvider, BaseReporter, Resolver
 from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 
 from nupm import manifest as manifest_mod
-from nupm.errors import NupmError, UsageError
+from nupm.errors import BadInput, NupmError, UsageError
 from nupm.fsutil import tree_hash
 from nupm.manifest import Manifest, Requirement
 from nupm.paths import Home, config_file
-from nupm.sources.registry import IndexEntry, LocalRegistry
+from nupm.sources.registry import IndexEntry, Registry
 from nupm.sources.source import Source, fetch
-from nupm.versions import Range, Version, VersionError
+from nupm.versions import Label, Range, Version, VersionError
 
 
 class ResolutionError(NupmError):
@@ -58,6 +60,9 @@ _serials = itertools.count()
 
 @dataclass(eq=False)
 class Candidate:
+    """One version of a package from one source. `source` is as the registry states it (a git row's
+    revision not yet a commit); the finder pins it (`PackageFinder.source_of`)."""
+
     name: str
     version: Version
     source: Source
@@ -65,6 +70,11 @@ class Candidate:
     manifest: Manifest | None = None
     _hash: str | None = None
     serial: int = field(default_factory=lambda: next(_serials))
+
+    @property
+    def label(self) -> str:
+        """`name@version`, as messages about one registry row say it."""
+        return f"{self.name}@{self.version}"
 
     @property
     def key(self) -> tuple:
@@ -82,13 +92,33 @@ class Candidate:
 
 @dataclass
 class PackageFinder:
-    """Knows every version of every package the configured sources offer."""
+    """Knows every version of every package the configured sources offer.
+
+    Fetching a package (a git clone, an archive) happens on a bounded pool of `jobs` threads: while
+    resolvelib works through one package, the likeliest versions of the packages it just learned about
+    are already being fetched (`prefetch`)."""
 
     home: Home
-    registries: list[LocalRegistry]
-    named_registries: dict[str, LocalRegistry] = field(default_factory=dict)
+    registries: list[Registry]
+    named_registries: dict[str, Registry] = field(default_factory=dict)
     preferred: dict[str, str] = field(default_factory=dict)  # name -> locked version to keep
+    jobs: int = 8
+    on_fetched: object = None  # called with (candidate, directory) after each fetch, for progress
+    notes: list[str] = field(default_factory=list)  # things the user should know, in order, once each
     _known: dict[tuple, Candidate] = field(default_factory=dict)
+    _dirs: dict[tuple, Future] = field(default_factory=dict)
+    _pins: dict[tuple, Source] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _pool: ThreadPoolExecutor | None = None
+
+    def note(self, text: str) -> None:
+        with self._lock:
+            if text not in self.notes:
+                self.notes.append(text)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
     # -- candidates ----------------------------------------------------------------------------
     def candidates(self, name: str, needs: list[Need]) -> list[Candidate]:
@@ -98,12 +128,19 @@ class PackageFinder:
         if pinned:
             need = next(n for n in needs if n.req.kind != "registry")
             return [self._pinned_candidate(need)]
-        found = [self._registry_candidate(e) for e in self._entries(name, needs)]
+        entries = self.entries(name, needs)
+        wants_label = any(n.req.range is not None and n.req.range.label for n in needs)
+        if not wants_label:
+            for e in entries:
+                if e.is_label:
+                    self.note(f"note: {name}: registry {e.registry} has a row with version {str(e.version)!r}, which "
+                              f"is not SemVer; ranges skip it (ask for it as {name}@{e.version})")
+        found = [self._registry_candidate(e) for e in entries]
         preferred = self.preferred.get(name)
         found.sort(key=lambda c: (str(c.version) == preferred, c.version), reverse=True)
         return found
 
-    def _entries(self, name: str, needs: list[Need]) -> list[IndexEntry]:
+    def entries(self, name: str, needs: list[Need]) -> list[IndexEntry]:
         pins = {n.req.registry for n in needs if n.req.registry}
         if len(pins) > 1:
             return []
@@ -114,7 +151,7 @@ class PackageFinder:
                 return entries
         return []
 
-    def registry_named(self, name: str) -> LocalRegistry:
+    def registry_named(self, name: str) -> Registry:
         for registry in (*self.registries, *self.named_registries.values()):
             if registry.name == name:
                 return registry
@@ -125,15 +162,19 @@ class PackageFinder:
         key = ("registry", entry.registry, entry.name, entry.version)
         if key not in self._known:
             source = Source(kind="registry", registry=entry.registry,
-                            index=str(self.registry_named(entry.registry).location),
+                            index=self.registry_named(entry.registry).location,
                             path=entry.path if entry.kind == "local" else None,
-                            url=entry.url, rev=None, subdir=entry.path if entry.kind == "git" else "")
+                            url=entry.url if entry.kind == "git" else None, rev=None,
+                            subdir=entry.path if entry.kind != "local" else "",
+                            archive=entry.url if entry.kind == "archive" else None, sha256=entry.sha256)
             self._known[key] = Candidate(entry.name, entry.version, source, entry=entry, _hash=entry.hash)
         return self._known[key]
 
     def _pin_key(self, need: Need) -> tuple:
         if need.req.kind == "path":
             return ("path", need.abs_path)
+        if need.req.kind == "archive":
+            return ("archive", need.req.url, need.req.sha256)
         ref = need.req.git_ref or (None, None)
         return ("git", need.req.git, *ref)
 
@@ -142,6 +183,8 @@ class PackageFinder:
         if key not in self._known:
             if need.req.kind == "path":
                 source = Source(kind="path", path=need.abs_path)
+            elif need.req.kind == "archive":
+                source = Source(kind="archive", archive=need.req.url, sha256=need.req.sha256)
             else:
                 from nupm.sources import git
 
@@ -151,49 +194,155 @@ class PackageFinder:
             self._known[key] = Candidate(need.name, Version(found.version), source, manifest=found)
         return self._known[key]
 
-    # -- metadata ------------------------------------------------------------------------------
+    # -- fetching -------------------------------------------------------------------------------
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=max(1, self.jobs), thread_name_prefix="nupm-fetch")
+            return self._pool
+
+    def source_of(self, cand: Candidate) -> Source:
+        """The candidate's source with a registry git row's revision pinned to a commit (fetches it)."""
+        self.package_dir(cand)
+        return self._pins.get(cand.key, cand.source)
+
     def package_dir(self, cand: Candidate) -> Path:
+        """The package's files; fetched once, on this thread or already on the pool."""
+        with self._lock:
+            future = self._dirs.get(cand.key)
+            if future is None:
+                future = self._dirs[cand.key] = Future()
+                mine = True
+            else:
+                mine = False
+        if mine:
+            self._run_fetch(cand, future)
+        return future.result()
+
+    def prefetch(self, cands: list[Candidate]) -> None:
+        """Start fetching these candidates on the pool, if nothing has yet."""
+        if self.jobs <= 1:
+            return
+        for cand in cands:
+            if cand.source.kind == "path" or (cand.source.kind == "registry" and cand.source.path):
+                continue  # local: nothing to fetch
+            with self._lock:
+                if cand.key in self._dirs:
+                    continue
+                future = self._dirs[cand.key] = Future()
+            self._executor().submit(self._run_fetch, cand, future)
+
+    def _run_fetch(self, cand: Candidate, future: Future) -> None:
+        try:
+            directory = self._fetch(cand)
+        except BaseException as e:  # handed to whoever waits for it
+            future.set_exception(e)
+            return
+        future.set_result(directory)
+        if self.on_fetched is not None:
+            self.on_fetched(cand, directory)
+
+    def _fetch(self, cand: Candidate) -> Path:
+        from nupm.sources import git
+        from nupm.sources.archive import ArchiveError
+        from nupm.sources.http import NetworkError
+
         source = cand.source
-        if source.is_git and not source.rev:
-            from nupm.sources import git
+        try:
+            if source.is_git and not source.rev:
+                revision = cand.entry.revision if cand.entry else None
+                rev = git.resolve_ref(self.home, source.url, "rev" if revision else None, revision)
+                source = Source(**{**source.__dict__, "rev": rev})
+                self._pins[cand.key] = source
+            return fetch(self.home, source)
+        except (git.GitError, ArchiveError, NetworkError) as e:
+            if cand.entry is None:
+                raise
+            raise ResolutionError(f"{cand.label}: cannot fetch it from {cand.entry.describe_row()} "
+                                  f"(registry {cand.entry.registry}):\n{e}") from None
 
-            rev = git.resolve_ref(self.home, source.url, "rev" if cand.entry.revision else None,
-                                  cand.entry.revision)
-            cand.source = source = Source(**{**source.__dict__, "rev": rev})
-        return fetch(self.home, source)
-
-    def _load_manifest(self, source: Source, name: str) -> Manifest:
-        directory = fetch(self.home, source)
+    # -- metadata ------------------------------------------------------------------------------
+    def _load_manifest(self, source: Source, name: str, cand: Candidate | None = None) -> Manifest:
+        directory = self.package_dir(cand) if cand is not None else fetch(self.home, source)
+        where = f"{cand.label} ({cand.entry.describe_row()}, registry {cand.entry.registry})" \
+            if cand is not None and cand.entry is not None else f"{name} ({source.describe()})"
         path = manifest_mod.manifest_in(directory)
         if path is None:
-            raise ResolutionError(f"{name} ({source.describe()}) has no nupm.toml or nupm.nuon")
-        found = manifest_mod.load(path)
+            raise ResolutionError(f"{where} has no nupm.toml or nupm.nuon")
+        try:
+            found = manifest_mod.load(path)
+        except BadInput as e:
+            # A cache path at 1:1 means nothing to the user: say which package and registry row it was.
+            raise ResolutionError(f"{where}: {path.name}:{e.line}:{e.col}: {e.what}") from None
         if found.name != name:
-            raise ResolutionError(f"{source.describe()} holds package {found.name!r}, not {name!r}")
+            raise ResolutionError(f"{where} holds package {found.name!r}, not {name!r}")
         return found
 
     def manifest_of(self, cand: Candidate) -> Manifest:
         if cand.manifest is None:
-            self.package_dir(cand)
-            cand.manifest = self._load_manifest(cand.source, cand.name)
-            if Version(cand.manifest.version) != cand.version:
+            found = self._load_manifest(cand.source, cand.name, cand)
+            if not isinstance(cand.version, Label) and Version(found.version) != cand.version:
                 raise ResolutionError(f"registry {cand.source.registry} lists {cand} but its manifest says "
-                                      f"version {cand.manifest.version}")
+                                      f"version {found.version}")
+            cand.manifest = found
         return cand.manifest
 
     def dependencies(self, cand: Candidate) -> list[Need]:
         entry = cand.entry
         if entry is not None and entry.dependencies is not None and entry.type is not None:
             base = Path(entry.path) if entry.kind == "local" else Path("/")
+            deps = dict(entry.dependencies)
+            if manifest_mod.NUSHELL in deps:
+                self._check_nushell(cand, deps.pop(manifest_mod.NUSHELL))
             try:
-                return [Need(Requirement(n, Range(r)), base) for n, r in sorted(entry.dependencies.items())]
+                return [Need(Requirement(n, Range(r)), base) for n, r in sorted(deps.items())]
             except VersionError as e:
                 raise ResolutionError(f"registry {entry.registry}: {cand}: {e}") from None
         found = self.manifest_of(cand)
         base = self.package_dir(cand)
-        if cand.source.is_git and any(r.kind == "path" for r in found.dependencies.values()):
-            raise ResolutionError(f"{cand} comes from git but has path dependencies")
-        return [Need(r, base) for _, r in sorted(found.dependencies.items())]
+        if cand.source.kind != "path" and not (cand.source.kind == "registry" and cand.source.path) and any(
+                r.kind == "path" for r in found.dependencies.values()):
+            raise ResolutionError(f"{cand} comes from {cand.source.describe()} but has path dependencies")
+        if found.nu_version:
+            self._check_nushell(cand, found.nu_version)
+        needs = []
+        for _, req in sorted(found.dependencies.items()):
+            if found.is_nuon and req.kind == "registry" and not self._is_package(req.name):
+                self._check_tool(cand, req)  # Nushell nupm's manifests list tools (git, fzf) among dependencies
+            else:
+                needs.append(Need(req, base))
+        return needs
+
+    def _is_package(self, name: str) -> bool:
+        from nupm.sources.http import NetworkError
+
+        for registry in self.registries:
+            try:
+                if registry.versions(name):
+                    return True
+            except NetworkError as e:
+                self.note(f"note: could not ask registry {registry.name} whether {name} is a package ({e})")
+        return False
+
+    def _check_tool(self, cand: Candidate, req: Requirement) -> None:
+        import shutil
+
+        if shutil.which(req.name) is None:
+            self.note(f"warning: {cand} needs the tool {req.name} {req.describe()}, which is not on PATH")
+
+    def _check_nushell(self, cand: Candidate, wanted: str) -> None:
+        from nupm.nushell import running_version
+
+        try:
+            allowed = Range(wanted)
+        except VersionError:
+            self.note(f"warning: {cand} asks for nushell {wanted!r}, which is not a version range")
+            return
+        here = running_version()
+        if here is None:
+            self.note(f"note: {cand} needs nushell {wanted}; no nu was found to check it against")
+        elif not allowed.admits(here):
+            self.note(f"warning: {cand} needs nushell {wanted}, but the nu here is {here}: it may not work")
 
     def package_type(self, cand: Candidate) -> str:
         if cand.entry is not None and cand.entry.type:
@@ -206,6 +355,11 @@ class PackageFinder:
         else:
             self.package_dir(cand)  # pins the git revision of registry rows
         return cand._hash
+
+    def hash_all(self, cands: list[Candidate]) -> dict[str, str]:
+        """Content hash of each candidate (by name), fetching on the pool in parallel."""
+        self.prefetch(cands)
+        return {c.name: self.hash(c) for c in cands}
 
 
 class _Provider(AbstractProvider):
@@ -225,8 +379,11 @@ class _Provider(AbstractProvider):
     def find_matches(self, identifier, requirements, incompatibilities):
         needs = list(requirements[identifier])
         bad = set(incompatibilities[identifier])
-        return [c for c in self.finder.candidates(identifier, needs)
-                if c not in bad and all(self.is_satisfied_by(n, c) for n in needs)]
+        found = [c for c in self.finder.candidates(identifier, needs)
+                 if c not in bad and all(self.is_satisfied_by(n, c) for n in needs)]
+        if found and (found[0].entry is None or found[0].entry.dependencies is None):
+            self.finder.prefetch(found[:1])  # resolvelib will most likely take it: fetch it meanwhile
+        return found
 
     def is_satisfied_by(self, requirement: Need, candidate: Candidate) -> bool:
         found = requirement.verdicts.get(candidate.serial)
@@ -242,6 +399,8 @@ class _Provider(AbstractProvider):
             return candidate.source.kind == "path" and candidate.source.path == requirement.abs_path
         if req.kind == "git":
             return candidate.source.kind == "git" and candidate.source.url == req.git
+        if req.kind == "archive":
+            return candidate.source.kind == "archive" and candidate.source.archive == req.url
         if req.registry and candidate.source.kind == "registry":
             return candidate.source.registry == req.registry
         return True
@@ -249,6 +408,15 @@ class _Provider(AbstractProvider):
     def get_dependencies(self, candidate: Candidate):
         needs = self.finder.dependencies(candidate)
         self.edges[candidate] = needs
+        # Warm up what comes next: the best registry version of each new dependency, fetched in the background.
+        for need in needs:
+            if need.req.kind == "registry":
+                try:
+                    best = [c for c in self.finder.candidates(need.name, [need]) if self.is_satisfied_by(need, c)]
+                except NupmError:
+                    continue  # reported when resolvelib gets there
+                if best and (best[0].entry is None or best[0].entry.dependencies is None):
+                    self.finder.prefetch(best[:1])
         return needs
 
 
@@ -325,11 +493,11 @@ def _verdict(name: str, needs: list[Need], finder: PackageFinder) -> str:
     if need.req.kind != "registry":
         return f"{name} from {need.req.describe()} does not fit"
     try:
-        entries = finder._entries(name, needs)
+        entries = finder.entries(name, needs)
     except UsageError as e:
         return str(e)
     if not entries:
-        names = sorted({n for r in finder.registries for n in r.names()})
+        names = sorted({n for r in finder.registries for n in _names_or_nothing(r)})
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
         if not finder.registries:
             return (f"no package named {name}: no registries are configured "
@@ -339,3 +507,11 @@ def _verdict(name: str, needs: list[Need], finder: PackageFinder) -> str:
         return f"no package named {name} in {where}{hint}"
     available = ", ".join(str(e.version) for e in sorted(entries, key=lambda e: e.version))
     return f"no version of {name} matches {texts[0]} (available: {available})"
+
+
+def _names_or_nothing(registry: Registry) -> list[str]:
+    """Names for a did-you-mean hint; the hint is not worth a second error (offline, unreachable)."""
+    try:
+        return registry.names()
+    except NupmError:
+        return []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nupm import manifest as manifest_mod
@@ -40,6 +40,7 @@ class StoreEntry:
     modules: dict[str, str]  # module name -> path relative to the entry
     scripts: dict[str, str]  # command -> .nu file relative to the entry (run through nu)
     binaries: dict[str, str]  # command -> executable relative to the entry
+    collections: dict[str, str] = field(default_factory=dict)  # module dir without mod.nu: `use name/file.nu`
 
     @classmethod
     def read(cls, path: Path, marker: Path) -> StoreEntry | None:
@@ -50,7 +51,8 @@ class StoreEntry:
         if data.get("marker") != MARKER_VERSION or not path.is_dir():
             return None
         return cls(path=path, name=data["name"], version=data["version"], type=data["type"], hash=data["hash"],
-                   modules=data["modules"], scripts=data["scripts"], binaries=data["binaries"])
+                   modules=data["modules"], scripts=data["scripts"], binaries=data["binaries"],
+                   collections=data.get("collections", {}))
 
 
 def lookup(home: Home, pkg: LockedPackage) -> StoreEntry | None:
@@ -150,17 +152,23 @@ def describe_layout(root: Path, pkg: LockedPackage) -> dict:
     path = manifest_mod.manifest_in(root)
     found = manifest_mod.load(path) if path else None
     extra = found.scripts if found else []
+    collections = {}
     if pkg.type == "module":
-        if not (root / pkg.name / "mod.nu").is_file():
-            raise NupmError(f"{pkg.name} {pkg.version}: module package lacks {pkg.name}/mod.nu")
-        modules[pkg.name] = pkg.name
+        if (root / pkg.name / "mod.nu").is_file():
+            modules[pkg.name] = pkg.name
+        elif (root / pkg.name).is_dir() and any((root / pkg.name).glob("*.nu")):
+            # A collection of module files (themes, hooks) that Nushell's nupm installs as they are.
+            collections[pkg.name] = pkg.name
+        else:
+            raise NupmError(f"{pkg.name} {pkg.version}: module package lacks {pkg.name}/mod.nu "
+                            f"(or a {pkg.name}/ directory of .nu files)")
     else:
         extra = [f"{pkg.name}.nu", *extra]
     for script in extra:
         if not (root / script).is_file():
             raise NupmError(f"{pkg.name} {pkg.version}: script {script} is missing")
         scripts[Path(script).name.removesuffix(".nu")] = Path(script).as_posix()
-    return {"modules": modules, "scripts": scripts, "binaries": binaries}
+    return {"modules": modules, "scripts": scripts, "binaries": binaries, "collections": collections}
 
 
 def nu_binary() -> str:

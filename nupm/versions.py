@@ -21,6 +21,8 @@ _SEMVER = re.compile(
 # known valid without loading semantic-version; anything else is compiled (and so checked) at once.
 _SIMPLE_RANGE = re.compile(r"(?:\*|(?:\^|~|=|>=|<=|>|<)?(?:0|[1-9]\d*)(?:\.(?:0|[1-9]\d*)){0,2})\Z", re.ASCII)
 _BARE = re.compile(r"v?\d+(\.\d+){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?\Z", re.ASCII)
+# A registry row may carry a version that is not SemVer (`main`); it can be asked for by that exact name.
+_LABEL = re.compile(r"=?[A-Za-z][0-9A-Za-z._/+-]*\Z", re.ASCII)
 
 
 class VersionError(ValueError):
@@ -52,9 +54,12 @@ class Version:
         return self._v
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, Version) and self._v.precedence_key[:4] == other._v.precedence_key[:4]
+        return (isinstance(other, Version) and not isinstance(other, Label)
+                and self._v.precedence_key[:4] == other._v.precedence_key[:4])
 
     def __lt__(self, other: Version) -> bool:
+        if isinstance(other, Label):
+            return False  # labels sort below every version
         # SemVer 2.0: build metadata does not take part in precedence.
         return self._v.precedence_key[:4] < other._v.precedence_key[:4]
 
@@ -69,17 +74,57 @@ class Version:
         return f"Version({self.text!r})"
 
 
-class Range:
-    """An npm range (`^1.2`, `~1.2.3`, `1.x`, `>=1.2 <2`, `1.2 - 1.4`, `a || b`, `*`)."""
+class Label(Version):
+    """A registry row's version that is not SemVer (`main`, a branch name): never matched by a range,
+    only asked for by its exact name (`pkg@main`). Labels sort below every version."""
 
-    __slots__ = ("_compiled", "text", "_seen")
+    __slots__ = ()
+
+    def __init__(self, text: str):
+        self.text = text
+        self._parsed = None
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Label) and other.text == self.text
+
+    def __lt__(self, other: Version) -> bool:
+        return not isinstance(other, Label) or self.text < other.text
+
+    def __hash__(self) -> int:
+        return hash(("label", self.text))
+
+    def __repr__(self) -> str:
+        return f"Label({self.text!r})"
+
+
+def parse_version(text: str) -> Version:
+    """A registry row's version: SemVer when it is, else a Label."""
+    try:
+        return Version(text)
+    except VersionError:
+        if not isinstance(text, str) or not text.strip():
+            raise
+        return Label(text)
+
+
+class Range:
+    """An npm range (`^1.2`, `~1.2.3`, `1.x`, `>=1.2 <2`, `1.2 - 1.4`, `a || b`, `*`), or the exact name of a
+    non-SemVer label (`main`)."""
+
+    __slots__ = ("_compiled", "text", "_seen", "label")
 
     def __init__(self, text: str):
         self._seen: dict[Version, bool] = {}
         self.text = text.strip() or "*"
         self._compiled = None
+        self.label = None
         if not _SIMPLE_RANGE.match(self.text):
-            self._spec  # noqa: B018 -- compiling is the validation
+            try:
+                self._spec  # noqa: B018 -- compiling is the validation
+            except VersionError:
+                if not _LABEL.match(self.text):
+                    raise
+                self.label = self.text.removeprefix("=")
 
     @property
     def _spec(self):
@@ -96,7 +141,11 @@ class Range:
         # The resolver asks the same question many times while backtracking; NpmSpec.match is slow.
         found = self._seen.get(version)
         if found is None:
-            found = self._seen[version] = self._spec.match(version.semver)
+            if self.label is not None or isinstance(version, Label):
+                found = isinstance(version, Label) and version.text == self.label
+            else:
+                found = self._spec.match(version.semver)
+            self._seen[version] = found
         return found
 
     def __str__(self) -> str:

@@ -59,13 +59,20 @@ class Env:
 def env(tmp_path: Path) -> Env:
     home = tmp_path / "nupm-home"
     config = tmp_path / "config.toml"
-    variables = {k: v for k, v in os.environ.items() if not k.startswith("NUPM_")}
+    variables = {k: v for k, v in os.environ.items() if not k.startswith(("NUPM_", "XDG_"))}
     variables.update(NUPM_HOME=str(home), NUPM_CONFIG=str(config), HOME=str(tmp_path / "user"))
+    # Every XDG directory inside the test's tmp dir: nothing may read or write a real user's dirs.
+    for var, sub in (("XDG_CONFIG_HOME", ".config"), ("XDG_DATA_HOME", ".local/share"),
+                     ("XDG_CACHE_HOME", ".cache"), ("XDG_STATE_HOME", ".local/state")):
+        variables[var] = str(tmp_path / "user" / sub)
     if not os.environ.get("NUPM_TEST_INSTALLED"):  # tests/run.sh tests the pip-installed copy instead
         variables["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     if NU:
         variables["NUPM_NU"] = NU
     (tmp_path / "user").mkdir()
+    # No registry unless a test configures one: the default (the official registry on the internet) is
+    # for users, never for the suite.
+    config.write_text("[registries]\n")
     return Env(tmp_path, home, config, variables)
 
 

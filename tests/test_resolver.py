@@ -6,13 +6,13 @@ from conftest import make_registry, write_package
 from nupm import manifest as manifest_mod
 from nupm.paths import Home
 from nupm.resolver import PackageFinder, ResolutionError, resolve
-from nupm.sources.registry import LocalRegistry
+from nupm.sources.registry import open_registry
 
 
 def resolve_in(tmp_path, packages, deps, preferred=None):
     registry = make_registry(tmp_path / "reg", packages)
     root = write_package(tmp_path / "proj", "hello", "0.1.0", deps=deps)
-    finder = PackageFinder(Home(tmp_path / "home"), [LocalRegistry.open("main", registry)],
+    finder = PackageFinder(Home(tmp_path / "home"), [open_registry("main", str(registry))],
                            preferred=preferred or {})
     result = resolve(manifest_mod.load(root / "nupm.toml"), finder)
     return {name: str(c.version) for name, c in result.packages.items()}

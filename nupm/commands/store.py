@@ -6,15 +6,8 @@ import json
 
 from nupm import maintenance
 from nupm.paths import Home
+from nupm.progress import human_size as _human
 from nupm.project import status
-
-
-def _human(size: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return ""
 
 
 def run_gc(args) -> int:

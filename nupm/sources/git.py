@@ -23,16 +23,28 @@ class GitError(NupmError):
     pass
 
 
+class Offline(GitError):
+    pass
+
+
 def _git(*args: str, cwd: Path | None = None, binary: bool = False):
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C"}
     try:
         proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, env=env, check=False)
     except FileNotFoundError:
         raise GitError("git is not installed; it is needed for git dependencies") from None
     if proc.returncode != 0:
-        detail = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise GitError(f"git {args[0]} failed: {detail[-1] if detail else 'exit ' + str(proc.returncode)}")
+        # git's own words, every line of them (the last is often only "fatal: …" without the cause).
+        words = [line.strip() for line in proc.stderr.decode(errors="replace").splitlines() if line.strip()]
+        said = "\n".join(f"  git: {line}" for line in words) or f"  git: exit {proc.returncode}"
+        raise GitError(f"git {args[0]} failed:\n{said}")
     return proc.stdout if binary else proc.stdout.decode().strip()
+
+
+def _offline() -> bool:
+    from nupm.sources import network
+
+    return network.current().offline
 
 
 def _url_key(url: str) -> str:
@@ -47,6 +59,8 @@ def mirror(home: Home, url: str, refresh: bool) -> Path:
     home.locks.mkdir(parents=True, exist_ok=True)
     with FileLock(str(home.locks / f"git-{path.name}.lock")):
         if not (path / "HEAD").exists():
+            if _offline():
+                raise Offline(f"offline: {url} has never been cloned into the cache (run once without --offline)")
             tmp = make_temp_dir(home.git_mirrors, f".tmp-{path.name}-")
             try:
                 _git("clone", "--quiet", "--mirror", "--", url, str(tmp))
@@ -54,7 +68,7 @@ def mirror(home: Home, url: str, refresh: bool) -> Path:
             except BaseException:
                 remove_tree(tmp)
                 raise
-        elif refresh:
+        elif refresh and not _offline():
             _git("fetch", "--quiet", "--prune", "--tags", "origin", cwd=path)
     return path
 
@@ -67,14 +81,27 @@ def _has_commit(repo: Path, sha: str) -> bool:
     return True
 
 
+def _is_branch(repo: Path, ref: str) -> bool:
+    try:
+        _git("show-ref", "--verify", "--quiet", f"refs/heads/{ref}", cwd=repo)
+    except GitError:
+        return False
+    return True
+
+
 def resolve_ref(home: Home, url: str, kind: str | None, ref: str | None) -> str:
-    """Full commit sha for a tag, branch, (possibly short) rev, or the remote's HEAD."""
-    is_full_sha = kind == "rev" and ref is not None and len(ref) == _SHA
+    """Full commit sha for a tag, branch, (possibly short) rev, or the remote's HEAD.
+
+    A registry row's revision (`kind` "rev") may be any of a full or short sha, a tag or a branch: what
+    the mirror already has is used without going online, except a branch, which moves."""
     repo = mirror(home, url, refresh=False)
-    if is_full_sha and _has_commit(repo, ref):
-        return ref
-    # Branches (and registry revisions that may name one) move, so they refresh; tags only when missing.
-    if kind in (None, "branch") or (kind == "rev" and not is_full_sha):
+    if kind == "rev" and ref and not _is_branch(repo, ref):
+        try:
+            return _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", cwd=repo)
+        except GitError:
+            pass
+    # Branches move, so they refresh; tags and revisions only when the mirror lacks them.
+    if kind in (None, "branch") or kind == "rev":
         repo = mirror(home, url, refresh=True)
     spec = {"tag": f"refs/tags/{ref}", "branch": f"refs/heads/{ref}", "rev": ref, None: "HEAD"}[kind]
     for attempt in range(2):
@@ -84,7 +111,8 @@ def resolve_ref(home: Home, url: str, kind: str | None, ref: str | None) -> str:
             if attempt == 0 and kind in ("tag", "rev"):
                 repo = mirror(home, url, refresh=True)
     what = {"tag": "tag", "branch": "branch", "rev": "revision", None: "HEAD"}[kind]
-    raise GitError(f"{url}: no {what} {ref or ''}".rstrip())
+    offline = " (offline: the cached clone may be out of date)" if _offline() else ""
+    raise GitError(f"{url}: no {what} {ref or ''}".rstrip() + f" in the repository{offline}")
 
 
 def checkout(home: Home, url: str, sha: str, subdir: str = "") -> Path:
@@ -99,6 +127,8 @@ def checkout(home: Home, url: str, sha: str, subdir: str = "") -> Path:
         repo = mirror(home, url, refresh=True)
         if not _has_commit(repo, sha):
             raise GitError(f"{url}: commit {sha} not found")
+    if subdir and not _is_directory(repo, sha, subdir):
+        raise GitError(f"{url}: there is no directory {subdir!r} at commit {sha[:12]}")
     archive = _git("archive", "--format=tar", sha, *([subdir] if subdir else []), cwd=repo, binary=True)
     tmp = make_temp_dir(home.checkouts, f".tmp-{key}-")
     try:
@@ -111,6 +141,13 @@ def checkout(home: Home, url: str, sha: str, subdir: str = "") -> Path:
         remove_tree(tmp)
         raise
     return target
+
+
+def _is_directory(repo: Path, sha: str, subdir: str) -> bool:
+    try:
+        return _git("cat-file", "-t", f"{sha}:{subdir}", cwd=repo) == "tree"
+    except GitError:
+        return False
 
 
 def _extract(archive: bytes, dest: Path, subdir: str) -> None:

@@ -1,28 +1,56 @@
-"""Registries in Nushell nupm's format, read as they are, plus nupm's optional richer index.
+"""Registries in Nushell nupm's format, read as they are, from a directory or over HTTP, plus nupm's
+two richer layouts.
 
-    registry.nuon        table: name, path[, hash]       one row per package
+    registry.nuon        table: name, path[, hash]       one row per package; hash = md5-<hex> of the file
     <pkg>.nuon           table: name, version, path, type (git|local), info ({url, revision} | null)
-    nupm-index.json      optional: per version, the package type, content hash, dependencies and source
-                         ({"type": "local", "path": ...} or {"type": "git", "url", "revision", "path"});
-                         with it, resolution reads one file instead of one per package
+    nupm-index.json      optional, the full index: per package and version the type, content hash,
+                         dependencies, description and source; resolution reads one file
+    index/config.json    optional, the sparse index (like cargo's): one small file per package at
+    index/<p>/<name>.json  a predictable path (`sparse_path`), so a lock fetches only what it needs
 
-A `local` row's path is relative to the directory of its `.nuon` file; a `git` row's path is the
-package's directory inside the repository.
+A registry location is a directory, a `.nuon` file or the http(s) URL of one; every other file is
+relative to it. A `local` row's path is relative to its `.nuon` file; a `git` row's path is the
+package's directory inside the repository (null or "." for its root).
+
+Which optional layouts a remote registry has is probed once per version of its registry.nuon and
+remembered beside the HTTP cache, so a warm run sends only conditional requests.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urljoin
 
 from nupm import nuon
 from nupm.errors import BadInput, NupmError, UsageError
-from nupm.versions import Version, VersionError
+from nupm.versions import Label, Version, VersionError, parse_version
 
 REGISTRY_FILE = "registry.nuon"
 INDEX_FILE = "nupm-index.json"
+SPARSE_DIR = "index"
+SPARSE_CONFIG = "index/config.json"
 _PKG_COLUMNS = ("name", "version", "path", "type")
+LAYOUT_VERSION = 1
+
+
+class RegistryError(NupmError):
+    pass
+
+
+class Missing(RegistryError):
+    """A registry file that does not exist."""
+
+
+def sparse_path(name: str) -> str:
+    """Cargo's sparse-index layout: 1/a, 2/ab, 3/a/abc, ab/cd/abcd…; a `.json` per package."""
+    if len(name) <= 2:
+        return f"{SPARSE_DIR}/{len(name)}/{name}.json"
+    if len(name) == 3:
+        return f"{SPARSE_DIR}/3/{name[0]}/{name}.json"
+    return f"{SPARSE_DIR}/{name[:2]}/{name[2:4]}/{name}.json"
 
 
 @dataclass(frozen=True)
@@ -32,137 +60,360 @@ class IndexEntry:
     registry: str
     name: str
     version: Version
-    kind: str  # "local" or "git"
-    path: str  # local: absolute directory; git: directory inside the repository
-    url: str | None = None
+    kind: str  # "local", "git" or "archive"
+    path: str  # local: absolute directory; git and archive: directory inside the repository / archive
+    url: str | None = None  # git: repository; archive: absolute URL of the .tar.gz / .zip
     revision: str | None = None
     hash: str | None = None
     type: str | None = None
     dependencies: dict[str, str] | None = None  # name -> range text, when the index knows them
+    sha256: str | None = None  # archive
+    description: str = ""
+    license: str = ""
+    repository: str = ""
+    origin: str = ""  # the file this entry was read from, for messages
+
+    @property
+    def is_label(self) -> bool:
+        return isinstance(self.version, Label)
+
+    def describe_row(self) -> str:
+        """How the registry row reads in messages: url, revision and path."""
+        if self.kind == "git":
+            return f"git {self.url} revision {self.revision or 'HEAD'} path {self.path or '.'}"
+        if self.kind == "archive":
+            return f"archive {self.url}"
+        return f"local {self.path}"
 
 
+# -- where registry files come from ------------------------------------------------------------------
+class LocalFiles:
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    def read(self, rel: str) -> bytes:
+        try:
+            return (self.directory / rel).read_bytes()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise Missing(f"{self.directory / rel} does not exist") from None
+
+    def where(self, rel: str) -> str:
+        return str(self.directory / rel)
+
+    def is_remote(self) -> bool:
+        return False
+
+
+class RemoteFiles:
+    def __init__(self, base_url: str, client):
+        self.base_url, self.client = base_url, client
+
+    def read(self, rel: str) -> bytes:
+        from nupm.sources.http import NotFound
+
+        try:
+            return self.client.get(self.where(rel))
+        except NotFound as e:
+            raise Missing(str(e)) from None
+
+    def where(self, rel: str) -> str:
+        return urljoin(self.base_url, rel)
+
+    def is_remote(self) -> bool:
+        return True
+
+
+# -- one registry ---------------------------------------------------------------------------------------
 @dataclass
-class LocalRegistry:
+class Registry:
     name: str
-    file: Path  # the registry.nuon
+    location: str  # as configured: a directory, a .nuon file or a URL (what the lock records)
+    files: LocalFiles | RemoteFiles
+    listing: str = REGISTRY_FILE  # the registry file's name, relative to `files`
+    state_dir: Path | None = None  # where a remote registry's layout is remembered
     _rows: dict[str, dict] | None = field(default=None, repr=False)
+    _listing_bytes: bytes | None = field(default=None, repr=False)
+    _layout: dict | None = field(default=None, repr=False)
     _index: dict | None = field(default=None, repr=False)
     _cache: dict[str, list[IndexEntry]] = field(default_factory=dict, repr=False)
 
-    @classmethod
-    def open(cls, name: str, location: str | Path) -> LocalRegistry:
-        if isinstance(location, str) and "://" in location:
-            raise UsageError(f"registry {name!r}: {location} is a URL; only local registries are supported yet")
-        path = Path(location)
-        file = path / REGISTRY_FILE if path.is_dir() else path
-        if not file.is_file():
-            raise NupmError(f"registry {name!r}: no {REGISTRY_FILE} at {path}")
-        return cls(name, file.absolute())
-
     @property
-    def location(self) -> Path:
-        return self.file.parent
+    def is_remote(self) -> bool:
+        return self.files.is_remote()
+
+    # -- the listing ----------------------------------------------------------------------------------
+    def listing_bytes(self) -> bytes:
+        if self._listing_bytes is None:
+            try:
+                self._listing_bytes = self.files.read(self.listing)
+            except Missing:
+                raise RegistryError(f"registry {self.name!r}: no {self.listing} at {self.location}") from None
+        return self._listing_bytes
 
     def rows(self) -> dict[str, dict]:
         if self._rows is None:
-            table = nuon.load(self.file)
-            if not isinstance(table, list) or not all(isinstance(r, dict) and "name" in r and "path" in r
-                                                      for r in table):
-                raise BadInput(self.file, 1, 1, "expected a table with columns name, path[, hash]")
+            where = self.files.where(self.listing)
+            try:
+                text = self.listing_bytes().decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise BadInput(where, 1, 1, f"not UTF-8 text ({e.reason})") from None
+            table = nuon.parse(text, where)
+            if not isinstance(table, list) or not all(isinstance(r, dict) and isinstance(r.get("name"), str)
+                                                      and isinstance(r.get("path"), str) for r in table):
+                raise BadInput(where, 1, 1, "expected a table with columns name, path[, hash]")
             self._rows = {r["name"]: r for r in table}
         return self._rows
 
     def names(self) -> list[str]:
-        return list(self.rows())
+        if self.layout()["sparse"] and not self.layout()["index"]:
+            return sorted(self.rows())
+        return sorted(set(self.rows()) | set(self.index()))
+
+    # -- which layouts exist ----------------------------------------------------------------------------
+    def layout(self) -> dict:
+        """{"sparse": bool, "index": bool}: which of nupm's own layouts this registry offers."""
+        if self._layout is None:
+            self._layout = self._remembered_layout() or self._probe_layout()
+        return self._layout
+
+    def _layout_file(self) -> Path | None:
+        if not self.is_remote or self.state_dir is None:
+            return None
+        return self.state_dir / (hashlib.sha256(self.files.where(self.listing).encode()).hexdigest()[:24] + ".json")
+
+    def _remembered_layout(self) -> dict | None:
+        path = self._layout_file()
+        if path is None:
+            return None
+        try:
+            saved = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        digest = hashlib.md5(self.listing_bytes()).hexdigest()
+        if not isinstance(saved, dict) or saved.get("v") != LAYOUT_VERSION or saved.get("listing") != digest:
+            return None
+        return {"sparse": bool(saved.get("sparse")), "index": bool(saved.get("index"))}
+
+    def _probe_layout(self) -> dict:
+        from nupm.sources.http import OfflineMiss
+
+        found = {}
+        for key, rel in (("sparse", SPARSE_CONFIG), ("index", INDEX_FILE)):
+            try:
+                self.files.read(rel)
+                found[key] = True
+            except (Missing, OfflineMiss):
+                found[key] = False
+        path = self._layout_file()
+        if path is not None:
+            from nupm.fsutil import atomic_write
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, json.dumps({"v": LAYOUT_VERSION, **found,
+                                           "listing": hashlib.md5(self.listing_bytes()).hexdigest()}))
+        return found
 
     def index(self) -> dict:
+        """The full index (nupm-index.json): {name: {version: data}}; empty when the registry has none."""
         if self._index is None:
-            path = self.location / INDEX_FILE
-            self._index = _read_index(path) if path.is_file() else {}
+            self._index = self._read_index() if self.layout()["index"] else {}
         return self._index
 
+    def _read_index(self) -> dict:
+        where = self.files.where(INDEX_FILE)
+        data = _json(self.files.read(INDEX_FILE), where)
+        packages = data.get("packages") if isinstance(data, dict) else None
+        if not isinstance(packages, dict):
+            raise BadInput(where, 1, 1, 'expected {"version": 1, "packages": {name: {version: {...}}}}')
+        return packages
+
+    # -- the versions of one package ----------------------------------------------------------------------
     def versions(self, name: str) -> list[IndexEntry]:
         if name not in self._cache:
-            known = self.index().get(name)
-            if known and all("source" in v for v in known.values()):
-                self._cache[name] = [self._indexed(name, v, data) for v, data in known.items()]
-            else:
-                row = self.rows().get(name)
-                self._cache[name] = self._load_package(name, row) if row else []
+            self._cache[name] = self._load_versions(name)
         return self._cache[name]
 
-    def _indexed(self, name: str, version: str, data: dict) -> IndexEntry:
-        """An entry from nupm-index.json alone: no per-package .nuon file to read."""
-        where = self.location / INDEX_FILE
+    def _load_versions(self, name: str) -> list[IndexEntry]:
+        if self.layout()["sparse"]:
+            return self._sparse(name)
+        known = self.index().get(name)
+        if known and isinstance(known, dict) and all(isinstance(v, dict) and "source" in v for v in known.values()):
+            where = self.files.where(INDEX_FILE)
+            return [self._indexed(name, v, data, where) for v, data in known.items()]
+        row = self.rows().get(name)
+        return self._load_package(name, row) if row else []
+
+    def _sparse(self, name: str) -> list[IndexEntry]:
+        rel = sparse_path(name)
+        try:
+            raw = self.files.read(rel)
+        except Missing:
+            return []
+        where = self.files.where(rel)
+        data = _json(raw, where)
+        versions = data.get("versions") if isinstance(data, dict) else None
+        if not isinstance(versions, dict) or data.get("name") != name:
+            raise BadInput(where, 1, 1, f'expected {{"name": "{name}", "versions": {{version: {{...}}}}}}')
+        return [self._indexed(name, v, d, where) for v, d in versions.items()]
+
+    def _indexed(self, name: str, version: str, data: dict, where: str) -> IndexEntry:
+        """An entry from nupm's own index (full or sparse): no per-package .nuon file to read."""
         try:
             source = data["source"]
-            common = dict(registry=self.name, name=name, version=Version(version), hash=data.get("hash"),
-                          type=data.get("type"), dependencies=data.get("dependencies"))
+            common = dict(registry=self.name, name=name, version=parse_version(version), hash=data.get("hash"),
+                          type=data.get("type"), dependencies=data.get("dependencies"), origin=where,
+                          **_metadata(data))
             if source["type"] == "local":
-                return IndexEntry(kind="local", path=str((self.location / source["path"]).resolve()), **common)
-            return IndexEntry(kind="git", path=source.get("path") or "", url=source["url"],
-                              revision=source.get("revision"), **common)
+                return IndexEntry(kind="local", path=self._local_path(where, source["path"]), **common)
+            if source["type"] == "archive":
+                return IndexEntry(kind="archive", path=_subdir(source.get("path")), sha256=source["sha256"],
+                                  url=self._absolute_url(source["url"]), **common)
+            if source["type"] == "git":
+                return IndexEntry(kind="git", path=_subdir(source.get("path")), url=source["url"],
+                                  revision=source.get("revision"), **common)
+            raise KeyError(f"unknown source type {source['type']!r}")
         except (KeyError, TypeError, VersionError) as e:
             raise BadInput(where, 1, 1, f"bad entry for {name} {version}: {e}") from None
 
     def _load_package(self, name: str, row: dict) -> list[IndexEntry]:
-        pkg_file = (self.location / str(row["path"])).absolute()
-        if not pkg_file.is_file():
-            raise NupmError(f"registry {self.name!r}: package file {pkg_file} for {name} is missing")
-        table = nuon.load(pkg_file)
+        rel = str(row["path"])
+        where = self.files.where(rel)
+        try:
+            raw = self.files.read(rel)
+        except Missing:
+            raise RegistryError(f"registry {self.name!r}: package file {where} for {name} is missing") from None
+        expected = row.get("hash")
+        if isinstance(expected, str) and expected.startswith("md5-"):
+            actual = "md5-" + hashlib.md5(raw).hexdigest()
+            if actual != expected:
+                raise RegistryError(f"registry {self.name!r}: {where} has hash {actual}, but "
+                                    f"{self.files.where(self.listing)} says {expected}; refusing it")
+        try:
+            table = nuon.parse(raw.decode("utf-8"), where)
+        except UnicodeDecodeError as e:
+            raise BadInput(where, 1, 1, f"not UTF-8 text ({e.reason})") from None
         if not isinstance(table, list):
-            raise BadInput(pkg_file, 1, 1, "expected a table with columns name, version, path, type, info")
+            raise BadInput(where, 1, 1, "expected a table with columns name, version, path, type, info")
         known = self.index().get(name, {})
-        return [self._entry(pkg_file, r, known) for r in table if isinstance(r, dict) and r.get("name") == name]
+        return [self._entry(where, r, known) for r in table if isinstance(r, dict) and r.get("name") == name]
 
-    def _entry(self, pkg_file: Path, row: dict, known: dict) -> IndexEntry:
+    def _entry(self, where: str, row: dict, known: dict) -> IndexEntry:
         missing = [c for c in _PKG_COLUMNS if c not in row]
         if missing:
-            raise BadInput(pkg_file, 1, 1, f"row for {row.get('name')} lacks {', '.join(missing)}")
+            raise BadInput(where, 1, 1, f"row for {row.get('name')} lacks {', '.join(missing)}")
         try:
-            version = Version(str(row["version"]))
+            version = parse_version(str(row["version"]))
         except VersionError as e:
-            raise BadInput(pkg_file, 1, 1, str(e)) from None
-        extra = known.get(str(version), {})
+            raise BadInput(where, 1, 1, str(e)) from None
+        extra = known.get(str(version), {}) if isinstance(known, dict) else {}
+        extra = extra if isinstance(extra, dict) else {}
         common = dict(registry=self.name, name=row["name"], version=version, hash=extra.get("hash"),
-                      type=extra.get("type"), dependencies=extra.get("dependencies"))
+                      type=extra.get("type"), dependencies=extra.get("dependencies"), origin=where,
+                      **_metadata(extra))
         if row["type"] == "local":
-            path = Path(str(row["path"]))
-            path = path if path.is_absolute() else (pkg_file.parent / path)
-            return IndexEntry(kind="local", path=str(path.resolve()), **common)
+            if not isinstance(row["path"], str):
+                raise BadInput(where, 1, 1, f"local row for {row['name']} {version} needs a path")
+            return IndexEntry(kind="local", path=self._local_path(where, row["path"]), **common)
         if row["type"] == "git":
             info = row.get("info") or {}
-            if not isinstance(info, dict) or "url" not in info:
-                raise BadInput(pkg_file, 1, 1, f"git row for {row['name']} {version} needs info {{url, revision}}")
-            return IndexEntry(kind="git", path=str(row["path"] or ""), url=str(info["url"]),
-                              revision=(str(info["revision"]) if info.get("revision") else None), **common)
-        raise BadInput(pkg_file, 1, 1, f"type must be git or local, not {row['type']!r}")
+            if not isinstance(info, dict) or not isinstance(info.get("url"), str):
+                raise BadInput(where, 1, 1, f"git row for {row['name']} {version} needs info {{url, revision}}")
+            revision = info.get("revision")
+            return IndexEntry(kind="git", path=_subdir(row["path"]), url=info["url"],
+                              revision=str(revision) if revision else None, **common)
+        raise BadInput(where, 1, 1, f"type must be git or local, not {row['type']!r}")
+
+    def _local_path(self, where: str, rel: str) -> str:
+        if self.is_remote:
+            raise RegistryError(f"registry {self.name!r}: {where} has a `local` row, which only a registry on "
+                                "this machine can offer (publish git or archive sources to a registry served "
+                                "over HTTP)")
+        path = Path(rel)
+        return str((path if path.is_absolute() else Path(where).parent / path).resolve())
+
+    def _absolute_url(self, url: str) -> str:
+        if "://" in url:
+            return url
+        if self.is_remote:
+            return self.files.where(url)
+        return Path(self.files.where(url)).resolve().as_uri()
 
 
-def _read_index(path: Path) -> dict:
+def _subdir(path: object) -> str:
+    """A git or archive row's directory: null, "" and "." all mean the root."""
+    text = str(path or "").strip().strip("/")
+    return "" if text in ("", ".") else text
+
+
+def _metadata(data: dict) -> dict:
+    return {key: str(data.get(key) or "") for key in ("description", "license", "repository")}
+
+
+def _json(raw: bytes, where: str):
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise BadInput(where, 1, 1, f"not UTF-8 text ({e.reason})") from None
     except json.JSONDecodeError as e:
-        raise BadInput(path, e.lineno, e.colno, e.msg) from None
-    packages = data.get("packages") if isinstance(data, dict) else None
-    if not isinstance(packages, dict):
-        raise BadInput(path, 1, 1, 'expected {"version": 1, "packages": {name: {version: {...}}}}')
-    return packages
+        raise BadInput(where, e.lineno, e.colno, e.msg) from None
 
 
-def open_registries(configured: dict[str, str], override: str | None) -> list[LocalRegistry]:
-    """The registries to search, in order; `override` is a configured name or a path."""
-    if override:
-        if override in configured:
-            return [LocalRegistry.open(override, configured[override])]
-        path = Path(override)
-        if path.exists():
-            return [LocalRegistry.open(_registry_name(path), path.absolute())]
-        known = ", ".join(configured) or "none configured"
-        raise UsageError(f"--registry {override}: neither a configured registry ({known}) nor a path")
-    return [LocalRegistry.open(name, loc) for name, loc in configured.items()]
+# -- opening registries -----------------------------------------------------------------------------
+def is_url(location: str) -> bool:
+    return location.startswith(("http://", "https://"))
 
 
-def _registry_name(path: Path) -> str:
-    path = path.absolute()
+def open_registry(name: str, location: str, client=None, state_dir: Path | None = None) -> Registry:
+    """A registry by location: a directory holding registry.nuon, a .nuon file, or an http(s) URL of either.
+
+    Opening reads nothing: a registry that is never asked for a package costs nothing."""
+    if is_url(location):
+        if client is None:
+            raise UsageError(f"registry {name!r}: {location} is a URL, and no HTTP client was set up")
+        base, listing = (location, REGISTRY_FILE) if location.endswith("/") else _split_url(location)
+        return Registry(name, location, RemoteFiles(base, client), listing, state_dir)
+    if "://" in location:
+        raise UsageError(f"registry {name!r}: {location}: only http:// and https:// URLs are supported")
+    path = Path(location).expanduser()
+    if path.is_dir():
+        return Registry(name, str(path.absolute()), LocalFiles(path.absolute()))
+    if path.suffix == ".nuon" or path.is_file():
+        return Registry(name, str(path.absolute()), LocalFiles(path.absolute().parent), path.name)
+    raise RegistryError(f"registry {name!r}: no {REGISTRY_FILE} at {path}")
+
+
+def _split_url(url: str) -> tuple[str, str]:
+    """`https://host/reg/registry.nuon` -> (`https://host/reg/`, `registry.nuon`); a URL without a .nuon
+    file at its end names the registry's directory."""
+    head, _, last = url.rpartition("/")
+    if last.endswith(".nuon"):
+        return head + "/", last
+    return url + "/", REGISTRY_FILE
+
+
+def registry_label(location: str) -> str:
+    """A name for a registry given only by its location (`--registry PATH|URL`)."""
+    if is_url(location):
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(location)
+        return (parts.hostname or "registry").replace(".", "-")
+    path = Path(location).absolute()
     return (path if path.is_dir() else path.parent).name or "registry"
+
+
+def open_registries(locations: dict[str, str], override: str | None, client=None,
+                    state_dir: Path | None = None) -> list[Registry]:
+    """The registries to search, in order; `override` is a configured name, a path or a URL."""
+    def one(name: str, location: str) -> Registry:
+        return open_registry(name, location, client, state_dir)
+
+    if override:
+        if override in locations:
+            return [one(override, locations[override])]
+        if is_url(override) or Path(override).expanduser().exists():
+            location = override if is_url(override) else str(Path(override).expanduser().absolute())
+            return [one(registry_label(location), location)]
+        known = ", ".join(locations) or "none configured"
+        raise UsageError(f"--registry {override}: neither a configured registry ({known}) nor a path or URL")
+    return [one(name, location) for name, location in locations.items()]

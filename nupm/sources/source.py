@@ -13,23 +13,31 @@ from nupm.paths import Home
 
 @dataclass(frozen=True)
 class Source:
-    kind: str  # "registry", "path" or "git"
+    kind: str  # "registry", "path", "git" or "archive"
     registry: str | None = None  # registry name (kind registry)
-    index: str | None = None  # registry location (kind registry)
+    index: str | None = None  # registry location: its directory, file or URL (kind registry)
     path: str | None = None  # absolute directory (registry-local and path kinds)
     url: str | None = None  # git url (git kind, or registry rows of type git)
     rev: str | None = None  # full commit sha
-    subdir: str = ""  # package directory inside the repository
+    subdir: str = ""  # package directory inside the repository or archive
+    archive: str | None = None  # archive URL (archive kind, or registry rows of type archive)
+    sha256: str | None = None  # the archive's sha256
 
     @property
     def is_git(self) -> bool:
         return self.url is not None
+
+    @property
+    def is_archive(self) -> bool:
+        return self.archive is not None
 
     def describe(self) -> str:
         if self.kind == "registry":
             return f"registry {self.registry}"
         if self.kind == "path":
             return f"path {self.path}"
+        if self.kind == "archive":
+            return f"archive {self.archive}"
         return f"git {self.url}@{self.rev[:12] if self.rev else '?'}"
 
     def to_lock(self, project_root: Path | None) -> dict:
@@ -44,17 +52,22 @@ class Source:
         if self.url is not None:
             out["git"] = self.url
             out["rev"] = self.rev
-            if self.subdir:
-                out["subdir"] = self.subdir
+        if self.archive is not None:
+            out["archive"] = self.archive
+            out["sha256"] = self.sha256
+        if self.subdir and (self.url is not None or self.archive is not None):
+            out["subdir"] = self.subdir
         return out
 
     @classmethod
     def from_lock(cls, table: dict, project_root: Path) -> Source:
-        kind = "registry" if "registry" in table else "git" if "git" in table else "path"
-        return cls(kind=kind, registry=table.get("registry"),
-                   index=_absolute(table.get("index"), project_root),
-                   path=_absolute(table.get("path"), project_root),
-                   url=table.get("git"), rev=table.get("rev"), subdir=table.get("subdir", ""))
+        kind = next(k for k in ("registry", "git", "archive", "path") if k in table)
+        text = {k: (str(v) if v is not None else None) for k, v in table.items()}
+        return cls(kind=kind, registry=text.get("registry"),
+                   index=_absolute(text.get("index"), project_root),
+                   path=_absolute(text.get("path"), project_root),
+                   url=text.get("git"), rev=text.get("rev"), subdir=text.get("subdir") or "",
+                   archive=text.get("archive"), sha256=text.get("sha256"))
 
 
 def _portable(path: str | None, root: Path | None) -> str | None:
@@ -71,7 +84,13 @@ def _absolute(path: str | None, root: Path) -> str | None:
 
 
 def fetch(home: Home, source: Source) -> Path:
-    """A directory holding the package's files (a cached git export or the local directory)."""
+    """A directory holding the package's files (a cached git export or archive, or the local directory)."""
+    if source.is_archive:
+        from nupm.sources import archive, network
+
+        if not source.sha256:
+            raise NupmError(f"{source.archive}: no sha256 recorded")
+        return archive.checkout(home, network.current(), source.archive, source.sha256, source.subdir)
     if source.is_git:
         from nupm.sources import git
 

@@ -1,0 +1,26 @@
+"""The Nushell that will run packages: which binary, and its version (asked once per process)."""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+
+from nupm.versions import Version, VersionError
+
+
+def binary() -> str:
+    return os.environ.get("NUPM_NU", "nu")
+
+
+@functools.cache
+def running_version() -> Version | None:
+    """`nu --version` of the nu that runs packages, or None when there is none."""
+    try:
+        proc = subprocess.run([binary(), "--version"], capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    try:
+        return Version(proc.stdout.strip().split()[0]) if proc.returncode == 0 and proc.stdout.strip() else None
+    except VersionError:
+        return None
