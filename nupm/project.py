@@ -113,8 +113,11 @@ def resolve_lock(project: Project, registry: str | None = None, keep: Lock | Non
     from nupm import progress
     from nupm.resolver import resolve
 
-    preferred = {p.name: p.version for p in (keep.packages if keep else []) if p.name not in (unlock or set())}
+    kept = [p for p in (keep.packages if keep else []) if p.name not in (unlock or set())]
+    preferred = {p.name: p.version for p in kept}
     finder = make_finder(registry, preferred, project.manifest)
+    finder.locked_commits = {(p.name, p.version, p.source.url, p.source.subdir): p.source.rev for p in kept
+                             if p.source.kind == "registry" and p.source.url and p.source.rev}
     progress.current().start("Resolving")
     try:
         resolution = resolve(project.manifest, finder)

@@ -102,6 +102,9 @@ class PackageFinder:
     registries: list[Registry]
     named_registries: dict[str, Registry] = field(default_factory=dict)
     preferred: dict[str, str] = field(default_factory=dict)  # name -> locked version to keep
+    # (name, version, url, subdir) -> the commit a registry git row was locked at: kept until `update`, as
+    # cargo keeps a branch's locked commit, so a re-lock neither moves nor even asks about the branch.
+    locked_commits: dict[tuple, str] = field(default_factory=dict)
     jobs: int = 8
     on_fetched: object = None  # called with (candidate, directory) after each fetch, for progress
     notes: list[str] = field(default_factory=list)  # things the user should know, in order, once each
@@ -251,7 +254,8 @@ class PackageFinder:
         try:
             if source.is_git and not source.rev:
                 revision = cand.entry.revision if cand.entry else None
-                rev = git.resolve_ref(self.home, source.url, "rev" if revision else None, revision)
+                kept = self.locked_commits.get((cand.name, str(cand.version), source.url, source.subdir))
+                rev = kept or git.resolve_ref(self.home, source.url, "rev" if revision else None, revision)
                 source = Source(**{**source.__dict__, "rev": rev})
                 self._pins[cand.key] = source
             return fetch(self.home, source)

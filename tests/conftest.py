@@ -38,10 +38,11 @@ class Env:
     vars: dict
 
     def run(self, *args: str, cwd: Path | None = None, check: bool | None = None,
-            input: str | None = None) -> subprocess.CompletedProcess:
+            input: str | None = None, extra: dict | None = None) -> subprocess.CompletedProcess:
         # No terminal on stdin (even when pytest runs in one): confirmations must not wait for a human.
         stdin = None if input is not None else subprocess.DEVNULL
-        proc = subprocess.run([sys.executable, "-m", "nupm", *args], cwd=cwd or self.tmp, env=self.vars,
+        variables = {**self.vars, **(extra or {})}
+        proc = subprocess.run([sys.executable, "-m", "nupm", *args], cwd=cwd or self.tmp, env=variables,
                               capture_output=True, text=True, input=input, stdin=stdin)
         if check is True and proc.returncode != 0:
             raise AssertionError(f"nupm {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")

@@ -69,10 +69,21 @@ def test_invalid_versions_are_refused(bad):
         Version(bad)
 
 
-@pytest.mark.parametrize("bad", [">=>1", "^^1", "1.2.3 - ", "foo"])
+@pytest.mark.parametrize("bad", [">=>1", "^^1", "1.2.3 - ", "~foo", "main branch", ""])
 def test_invalid_ranges_are_refused(bad):
     with pytest.raises(VersionError):
-        Range(bad)
+        Range(bad) if bad else Version(bad)
+
+
+def test_a_name_that_is_no_range_asks_for_that_label_only():
+    """Registry rows such as `version: main` are not SemVer: ranges skip them, `pkg@main` asks for exactly one."""
+    from nupm.versions import Label, parse_version
+
+    main = Range("main")
+    assert main.admits(Label("main")) and not main.admits(Label("dev")) and not main.admits(Version("1.0.0"))
+    assert not Range("*").admits(Label("main")) and not Range(">=0.0.0").admits(Label("main"))
+    assert parse_version("main") == Label("main") and parse_version("1.0.0") == Version("1.0.0")
+    assert sorted([Version("0.1.0"), Label("main")]) == [Label("main"), Version("0.1.0")]
 
 
 @given(st.from_regex(_SIMPLE_RANGE, fullmatch=True))

@@ -65,16 +65,23 @@ def _tar_members(data: bytes):
         tar = tarfile.open(fileobj=io.BytesIO(data))
     except (tarfile.TarError, EOFError, OSError) as e:
         raise ArchiveError(f"not a tar or zip archive ({e})") from None
-    with tar:
-        try:
-            for m in tar:
-                if m.type in (tarfile.XGLTYPE, tarfile.XHDTYPE) or m.name == "pax_global_header":
-                    continue
-                kind = "file" if m.isfile() else "dir" if m.isdir() else (
-                    "link" if m.issym() or m.islnk() else "special file")
-                yield m.name, kind, m.mode, m.size, (lambda m=m: tar.extractfile(m).read())
-        except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
-            raise ArchiveError(f"damaged archive ({e})") from None
+    # Left open (it reads from memory): members are read after all of them were checked.
+    try:
+        for m in tar:
+            if m.type in (tarfile.XGLTYPE, tarfile.XHDTYPE) or m.name == "pax_global_header":
+                continue
+            kind = "file" if m.isfile() else "dir" if m.isdir() else (
+                "link" if m.issym() or m.islnk() else "special file")
+            yield m.name, kind, m.mode, m.size, (lambda m=m: _read_member(tar, m))
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
+        raise ArchiveError(f"damaged archive ({e})") from None
+
+
+def _read_member(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    try:
+        return tar.extractfile(member).read()
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
+        raise ArchiveError(f"damaged archive ({e})") from None
 
 
 def _zip_members(data: bytes):
@@ -82,12 +89,18 @@ def _zip_members(data: bytes):
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError) as e:
         raise ArchiveError(f"not a zip archive ({e})") from None
-    with archive:
-        for info in archive.infolist():
-            mode = info.external_attr >> 16
-            kind = "dir" if info.is_dir() else "link" if stat.S_ISLNK(mode) else (
-                "file" if not mode or stat.S_ISREG(mode) else "special file")
-            yield info.filename, kind, mode, info.file_size, (lambda i=info: archive.read(i))
+    for info in archive.infolist():
+        mode = info.external_attr >> 16
+        kind = "dir" if info.is_dir() else "link" if stat.S_ISLNK(mode) else (
+            "file" if not mode or stat.S_ISREG(mode) else "special file")
+        yield info.filename, kind, mode, info.file_size, (lambda i=info: _read_zip(archive, i))
+
+
+def _read_zip(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    try:
+        return archive.read(info)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as e:
+        raise ArchiveError(f"damaged archive ({e})") from None
 
 
 def _unpack(members, dest: Path, subdir: str, url: str) -> None:

@@ -100,6 +100,9 @@ class LocalFiles:
     def where(self, rel: str) -> str:
         return str(self.directory / rel)
 
+    def exists(self, rel: str) -> bool:
+        return (self.directory / rel).is_file()
+
     def is_remote(self) -> bool:
         return False
 
@@ -107,17 +110,33 @@ class LocalFiles:
 class RemoteFiles:
     def __init__(self, base_url: str, client):
         self.base_url, self.client = base_url, client
+        self._seen: dict[str, bytes | Missing] = {}  # one request per file and run, even when stale
 
     def read(self, rel: str) -> bytes:
         from nupm.sources.http import NotFound
 
-        try:
-            return self.client.get(self.where(rel))
-        except NotFound as e:
-            raise Missing(str(e)) from None
+        if rel not in self._seen:
+            try:
+                self._seen[rel] = self.client.get(self.where(rel))
+            except NotFound as e:
+                self._seen[rel] = Missing(str(e))
+        found = self._seen[rel]
+        if isinstance(found, Missing):
+            raise found
+        return found
 
     def where(self, rel: str) -> str:
         return urljoin(self.base_url, rel)
+
+    def exists(self, rel: str) -> bool:
+        """Asked with a GET, not a HEAD: the body lands in the HTTP cache for the read that follows."""
+        from nupm.sources.http import OfflineMiss
+
+        try:
+            self.read(rel)
+        except (Missing, OfflineMiss):
+            return False
+        return True
 
     def is_remote(self) -> bool:
         return True
@@ -165,16 +184,29 @@ class Registry:
         return self._rows
 
     def names(self) -> list[str]:
-        if self.layout()["sparse"] and not self.layout()["index"]:
-            return sorted(self.rows())
         return sorted(set(self.rows()) | set(self.index()))
 
     # -- which layouts exist ----------------------------------------------------------------------------
     def layout(self) -> dict:
-        """{"sparse": bool, "index": bool}: which of nupm's own layouts this registry offers."""
+        """Which of nupm's own layouts this registry offers: {"sparse": bool, "index": bool | None}.
+
+        The full index is only looked for when something needs it (search, or a registry without the
+        sparse one), so a lock from a sparse registry never downloads it."""
         if self._layout is None:
-            self._layout = self._remembered_layout() or self._probe_layout()
+            self.listing_bytes()  # the registry itself first: its failure is the one to report
+            self._layout = self._remembered_layout() or {"sparse": self._exists(SPARSE_CONFIG), "index": None}
+            self._remember()
         return self._layout
+
+    def has_index(self) -> bool:
+        layout = self.layout()
+        if layout["index"] is None:
+            layout["index"] = self._exists(INDEX_FILE)
+            self._remember()
+        return layout["index"]
+
+    def _exists(self, rel: str) -> bool:
+        return self.files.exists(rel)
 
     def _layout_file(self) -> Path | None:
         if not self.is_remote or self.state_dir is None:
@@ -182,6 +214,8 @@ class Registry:
         return self.state_dir / (hashlib.sha256(self.files.where(self.listing).encode()).hexdigest()[:24] + ".json")
 
     def _remembered_layout(self) -> dict | None:
+        """What was found out for this very registry.nuon (by its md5): publishing changes registry.nuon,
+        so a registry that gains a layout is probed again, and an unchanged one never is."""
         path = self._layout_file()
         if path is None:
             return None
@@ -192,31 +226,23 @@ class Registry:
         digest = hashlib.md5(self.listing_bytes()).hexdigest()
         if not isinstance(saved, dict) or saved.get("v") != LAYOUT_VERSION or saved.get("listing") != digest:
             return None
-        return {"sparse": bool(saved.get("sparse")), "index": bool(saved.get("index"))}
+        index = saved.get("index")
+        return {"sparse": bool(saved.get("sparse")), "index": index if isinstance(index, bool) else None}
 
-    def _probe_layout(self) -> dict:
-        from nupm.sources.http import OfflineMiss
-
-        found = {}
-        for key, rel in (("sparse", SPARSE_CONFIG), ("index", INDEX_FILE)):
-            try:
-                self.files.read(rel)
-                found[key] = True
-            except (Missing, OfflineMiss):
-                found[key] = False
+    def _remember(self) -> None:
         path = self._layout_file()
-        if path is not None:
-            from nupm.fsutil import atomic_write
+        if path is None:
+            return
+        from nupm.fsutil import atomic_write
 
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, json.dumps({"v": LAYOUT_VERSION, **found,
-                                           "listing": hashlib.md5(self.listing_bytes()).hexdigest()}))
-        return found
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, json.dumps({"v": LAYOUT_VERSION, **self._layout,
+                                       "listing": hashlib.md5(self.listing_bytes()).hexdigest()}))
 
     def index(self) -> dict:
         """The full index (nupm-index.json): {name: {version: data}}; empty when the registry has none."""
         if self._index is None:
-            self._index = self._read_index() if self.layout()["index"] else {}
+            self._index = self._read_index() if self.has_index() else {}
         return self._index
 
     def _read_index(self) -> dict:
@@ -243,6 +269,13 @@ class Registry:
         row = self.rows().get(name)
         return self._load_package(name, row) if row else []
 
+    def _known_extra(self, name: str) -> dict:
+        """Index data for a Nushell-format row; only a registry without the sparse index reads it whole."""
+        if self.layout()["sparse"]:
+            return {}
+        found = self.index().get(name, {})
+        return found if isinstance(found, dict) else {}
+
     def _sparse(self, name: str) -> list[IndexEntry]:
         rel = sparse_path(name)
         try:
@@ -264,7 +297,9 @@ class Registry:
                           type=data.get("type"), dependencies=data.get("dependencies"), origin=where,
                           **_metadata(data))
             if source["type"] == "local":
-                return IndexEntry(kind="local", path=self._local_path(where, source["path"]), **common)
+                # Relative to the registry's directory, in the full and the sparse index alike.
+                return IndexEntry(kind="local", path=self._local_path(self.files.where(INDEX_FILE), source["path"]),
+                                  **common)
             if source["type"] == "archive":
                 return IndexEntry(kind="archive", path=_subdir(source.get("path")), sha256=source["sha256"],
                                   url=self._absolute_url(source["url"]), **common)
@@ -294,7 +329,7 @@ class Registry:
             raise BadInput(where, 1, 1, f"not UTF-8 text ({e.reason})") from None
         if not isinstance(table, list):
             raise BadInput(where, 1, 1, "expected a table with columns name, version, path, type, info")
-        known = self.index().get(name, {})
+        known = self._known_extra(name)
         return [self._entry(where, r, known) for r in table if isinstance(r, dict) and r.get("name") == name]
 
     def _entry(self, where: str, row: dict, known: dict) -> IndexEntry:
