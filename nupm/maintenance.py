@@ -157,11 +157,16 @@ def repair(home: Home, entry: Entry) -> str | None:
 
 
 def clean_cache(home: Home) -> int:
-    """Empty the download cache (git mirrors and checkouts); returns the bytes freed."""
-    if not home.cache.is_dir():
-        return 0
-    freed = sum(f.stat().st_size for f in home.cache.rglob("*") if f.is_file() and not f.is_symlink())
-    for child in home.cache.iterdir():
-        remove_tree(child)
+    """Empty the download caches (git mirrors and checkouts under NUPM_HOME, HTTP responses and registry
+    layouts in the user cache dir); returns the bytes freed."""
+    from nupm.paths import cache_dir
+
+    freed = 0
+    for directory in (home.cache, cache_dir()):
+        if not directory.is_dir():
+            continue
+        freed += sum(f.stat().st_size for f in directory.rglob("*") if f.is_file() and not f.is_symlink())
+        for child in directory.iterdir():
+            remove_tree(child)
     return freed
 

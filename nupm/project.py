@@ -103,6 +103,16 @@ def _report_fetched(cand, directory: Path) -> None:
     progress.current().done(cand.name, f"Fetched {cand.name} {cand.version} ({what})", _size(directory))
 
 
+def _report_traffic() -> None:
+    from nupm.progress import human_size
+    from nupm.sources import network
+
+    traffic = network.current().traffic()
+    if traffic is not None and traffic.requests:
+        status(f"HTTP: {traffic.requests} request{'s' if traffic.requests != 1 else ''} "
+               f"({traffic.not_modified} not modified), {human_size(traffic.downloaded)} downloaded")
+
+
 def _size(directory: Path) -> int:
     return sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
 
@@ -132,6 +142,7 @@ def resolve_lock(project: Project, registry: str | None = None, keep: Lock | Non
         progress.current().finish()
         for note in finder.notes:
             status(note)
+        _report_traffic()
     return Lock(requirements=lock_mod.requirement_table(project.manifest), packages=packages)
 
 

@@ -333,3 +333,27 @@ def test_a_branch_row_stays_at_its_locked_commit_until_update(env, own):
     env.ok("update", "on-branch", cwd=project)
     lock = (project / "nupm.lock").read_text()
     assert moved in lock and first not in lock
+
+
+def test_progress_is_a_live_line_on_a_terminal_and_plain_lines_otherwise(env, served):
+    import sys
+
+    import pexpect
+
+    server, _ = served
+    use_registry(env, server)
+    plain = app(env, "plain")
+    proc = env.ok("add", *PINNED, cwd=plain)
+    assert proc.stdout == ""
+    for name in PINNED:
+        assert f"Fetched {name} " in proc.stderr and f"Installed {name} " in proc.stderr
+    assert "HTTP: " in proc.stderr and "\x1b[" not in proc.stderr
+    live = app(env, "live")
+    fresh = {**env.vars, "NUPM_HOME": str(env.tmp / "home2"), "XDG_CACHE_HOME": str(env.tmp / "cache2")}
+    child = pexpect.spawn(sys.executable, ["-m", "nupm", "add", *PINNED], cwd=str(live), env=fresh,
+                          encoding="utf-8", timeout=60, dimensions=(30, 160))
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    assert "Installing" in child.before and f"/{len(PINNED)}" in child.before  # done / total
+    assert "\x1b[" in child.before and "Fetched full-sha" not in child.before  # redrawn, not a log
