@@ -90,9 +90,13 @@ def test_init_and_add_from_an_http_registry_with_every_kind_of_git_row(env, serv
     out = subprocess.run([NU, "-n", "-c", code], cwd=project, env=env.vars, capture_output=True, text=True)
     expected = [registry.cases[n].prints for n in GOOD if registry.cases[n].nu and n != "collection"]
     assert out.stdout.split("\n")[:len(expected)] == expected, out.stderr
-    # A module collection: no mod.nu, each file used on its own.
-    out = subprocess.run([NU, "-n", "-c", "overlay use .nupm/fresh.nu\nuse collection/dark.nu\nprint (dark colors "
-                          "| get version)"], cwd=project, env=env.vars, capture_output=True, text=True)
+    # A module collection: no mod.nu, each file used on its own, on a later line as in the REPL (the config
+    # runs before the command is parsed, as one REPL line runs before the next is).
+    config = project / "activate-config.nu"
+    config.write_text(f"overlay use {project / '.nupm/fresh.nu'}\n")
+    out = subprocess.run([NU, "--no-std-lib", "--config", str(config), "-c", "use collection/dark.nu\n"
+                          "print (dark colors | get version)"], cwd=project, env=env.vars, capture_output=True,
+                         text=True)
     assert out.stdout.strip() == "0.1.0", out.stderr
     script = subprocess.run([str(project / ".nupm/bin/script-pkg")], env=env.vars, capture_output=True, text=True)
     assert script.stdout.strip() == "script-pkg 0.1.0", script.stderr

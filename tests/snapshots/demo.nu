@@ -19,6 +19,9 @@ export-env {
     let path = ($env.PATH? | default [])
     let path = if ($path | describe) == "string" { $path | split row (char esep) } else { $path }
     $env.PATH = ($entries | append ($path | where $it not-in $entries))
+    # nu before 0.102 finds a later `use dir/file.nu` through $env.NU_LIB_DIRS, not the exported const below.
+    let lib_dirs = [r#'/home/u/it's demo/.nupm/lib'#]
+    $env.NU_LIB_DIRS = ($lib_dirs | append ($env.NU_LIB_DIRS? | default [] | where $it not-in $lib_dirs))
     load-env {DEMO_COLOR: r#'always'#, DEMO_QUOTE: r#'a'b"c$(x)'#}
     $env.NUPM_ENV = r#'demo'#
     $env.NUPM_ENV_ROOT = r#'/home/u/it's demo'#

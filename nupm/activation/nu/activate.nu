@@ -19,6 +19,9 @@ export-env {
     let path = ($env.PATH? | default [])
     let path = if ($path | describe) == "string" { $path | split row (char esep) } else { $path }
     $env.PATH = ($entries | append ($path | where $it not-in $entries))
+    # nu before 0.102 finds a later `use dir/file.nu` through $env.NU_LIB_DIRS, not the exported const below.
+    let lib_dirs = [__NUPM_LIB_DIRS__]
+    $env.NU_LIB_DIRS = ($lib_dirs | append ($env.NU_LIB_DIRS? | default [] | where $it not-in $lib_dirs))
     load-env __NUPM_VARIABLES__
     $env.NUPM_ENV = __NUPM_NAME__
     $env.NUPM_ENV_ROOT = __NUPM_ROOT__
