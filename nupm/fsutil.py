@@ -5,6 +5,7 @@ Every write nupm makes goes through here, so an interrupted nupm leaves the old 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -97,6 +98,22 @@ def replace_dir(new: Path, target: Path) -> None:
 def make_temp_dir(parent: Path, prefix: str) -> Path:
     parent.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+
+
+@contextlib.contextmanager
+def built_beside(target: Path) -> Iterator[Path]:
+    """A temp dir beside `target` to build it in; renamed into place when the block succeeds (unless another
+    process put a `target` there first: same content, so that one stays), removed when it fails."""
+    tmp = make_temp_dir(target.parent, f".tmp-{target.name}-")
+    try:
+        yield tmp
+        if target.is_dir():
+            remove_tree(tmp)
+        else:
+            os.rename(tmp, target)
+    except BaseException:
+        remove_tree(tmp)
+        raise
 
 
 def remove_tree(path: Path) -> None:

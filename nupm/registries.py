@@ -68,10 +68,7 @@ def edit(text: str, verb: str, name: str, value: str | None = None, is_config: b
     if is_config and not had_table:
         table[OFFICIAL_NAME] = OFFICIAL_URL
     if verb == "add":
-        if not valid_registry_name(name):
-            raise UsageError(f"invalid registry name {name!r}: use letters, digits, ., - and _")
-        if name in table:
-            raise NupmError(f"registry {name!r} already exists ({table[name]}); use set-url to change it")
+        _check_new_name(table, name)
         table[name] = value
         return tomlkit.dumps(doc)
     if name not in table:
@@ -82,13 +79,17 @@ def edit(text: str, verb: str, name: str, value: str | None = None, is_config: b
     elif verb == "set-url":
         table[name] = value
     elif verb == "rename":
-        if not valid_registry_name(value):
-            raise UsageError(f"invalid registry name {value!r}: use letters, digits, ., - and _")
-        if value in table:
-            raise NupmError(f"registry {value!r} already exists")
+        _check_new_name(table, value)
         renamed = {(value if k == name else k): v for k, v in table.items()}
         for k in list(table):
             del table[k]
         for k, v in renamed.items():
             table[k] = v
     return tomlkit.dumps(doc)
+
+
+def _check_new_name(table, name: str) -> None:
+    if not valid_registry_name(name):
+        raise UsageError(f"invalid registry name {name!r}: use letters, digits, ., - and _")
+    if name in table:
+        raise NupmError(f"registry {name!r} already exists ({table[name]}); use set-url to change it")

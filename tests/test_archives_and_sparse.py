@@ -170,3 +170,24 @@ def test_publish_writes_a_static_registry_and_a_lock_fetches_only_what_it_needs(
                      "/reg/index/be/ta/beta.json"}
     assert {"alpha", "beta"} <= {line.split('"')[1] for line in (project / "nupm.lock").read_text().splitlines()
                                  if line.startswith("name = ")}
+
+
+@needs_nginx
+def test_a_registry_can_offer_archives_by_relative_url(env, server):
+    data = tar_gz(module_tree("spam", "1.0.0"))
+    reg = server.root / "reg"
+    (reg / "files").mkdir(parents=True)
+    (reg / "files/spam-1.0.0.tar.gz").write_bytes(data)
+    (reg / "registry.nuon").write_text("[[name, path]; [spam, spam.nuon]]")
+    (reg / "spam.nuon").write_text("[[name, version, path, type, info]; [spam, 1.0.0, ., local, null]]")
+    entry = {"type": "module", "dependencies": {}, "description": "tinned meat",
+             "source": {"type": "archive", "url": "files/spam-1.0.0.tar.gz",
+                        "sha256": hashlib.sha256(data).hexdigest()}}
+    (reg / "nupm-index.json").write_text(json.dumps({"version": 1, "packages": {"spam": {"1.0.0": entry}}}))
+    env.config.write_text(f'[registries]\nreg = "{server.url}/reg/registry.nuon"\n')
+    project = make_project(env.tmp / "app")
+    env.ok("add", "spam", cwd=project)
+    assert f'archive = "{server.url}/reg/files/spam-1.0.0.tar.gz"' in (project / "nupm.lock").read_text()
+    assert (project / ".nupm/lib/spam/mod.nu").is_file()
+    found = json.loads(env.ok("search", "meat", "--json").stdout)
+    assert [r["name"] for r in found] == ["spam"]

@@ -19,7 +19,7 @@ import zlib
 from pathlib import Path, PurePosixPath
 
 from nupm.errors import NupmError
-from nupm.fsutil import make_temp_dir, remove_tree
+from nupm.fsutil import built_beside
 from nupm.paths import Home
 
 MAX_BYTES = 256 * 1024 * 1024  # unpacked
@@ -41,17 +41,8 @@ def checkout(home: Home, network, url: str, sha256: str, subdir: str = "") -> Pa
     actual = hashlib.sha256(data).hexdigest()
     if actual != sha256:
         raise ArchiveError(f"{url}: sha256 {actual} does not match the expected {sha256}; refusing it")
-    tmp = make_temp_dir(home.checkouts, f".tmp-{key}-")
-    try:
-        members = _zip_members(data) if _is_zip(url, data) else _tar_members(data)
-        _unpack(members, tmp, subdir, url)
-        if target.is_dir():  # another process won the race
-            remove_tree(tmp)
-        else:
-            os.rename(tmp, target)
-    except BaseException:
-        remove_tree(tmp)
-        raise
+    with built_beside(target) as tmp:
+        _unpack(_zip_members(data) if _is_zip(url, data) else _tar_members(data), tmp, subdir, url)
     return target
 
 

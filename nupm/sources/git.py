@@ -13,7 +13,7 @@ import tarfile
 from pathlib import Path
 
 from nupm.errors import NupmError
-from nupm.fsutil import make_temp_dir, remove_tree, replace_dir
+from nupm.fsutil import built_beside, make_temp_dir, remove_tree, replace_dir
 from nupm.paths import Home
 
 _SHA = 40
@@ -130,16 +130,8 @@ def checkout(home: Home, url: str, sha: str, subdir: str = "") -> Path:
     if subdir and not _is_directory(repo, sha, subdir):
         raise GitError(f"{url}: there is no directory {subdir!r} at commit {sha[:12]}")
     archive = _git("archive", "--format=tar", sha, *([subdir] if subdir else []), cwd=repo, binary=True)
-    tmp = make_temp_dir(home.checkouts, f".tmp-{key}-")
-    try:
+    with built_beside(target) as tmp:
         _extract(archive, tmp, subdir)
-        if target.is_dir():  # another process won the race
-            remove_tree(tmp)
-        else:
-            os.rename(tmp, target)
-    except BaseException:
-        remove_tree(tmp)
-        raise
     return target
 
 
