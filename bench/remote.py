@@ -20,8 +20,10 @@ into registry files and git files. Lines of the table:
   cold add N, REG, jobs J   `nupm add pkg01 ... pkgN` into a new project with nothing cached (fresh HOME,
                             cache and store each run), default parallelism (config `jobs`, 8) or --jobs 1;
                             REG is reg/ (with the indexes) or plain/ (Nushell's format only). N = 5 and 10
-                            show how the cost grows with the number of packages (about linearly: one
-                            registry file and one clone per package).
+                            show how the cost grows with the number of packages: a fixed start (python,
+                            registry.nuon) plus, per package, one registry file and one dumb-HTTP clone
+                            (8 requests, 3 of them git's own 404 probes); the `growth` line gives the slope.
+                            Columns: wall time; registry requests and KB; git requests and KB; 404s.
   warm re-lock, REG         after one cold add, delete nupm.lock and run `nupm lock`: every registry file
                             should be revalidated (304, no body) and git never asked.
   search, 1,000 pkgs        `nupm search pkg1 --json` over /big/, warm (the first run fills the cache);

@@ -228,10 +228,16 @@ class _Parser:
         word = text[start:self.pos]
         if word in _WORDS:
             return _WORDS[word]
-        if _INT.match(word):
-            return int(word.replace("_", ""), 0)
-        if _FLOAT.match(word):
-            return float(word.replace("_", ""))
+        try:
+            if _INT.match(word):
+                digits = word.replace("_", "")
+                # Base 0 reads 0x/0o/0b prefixes but refuses leading zeros, which nu reads as decimal (01 = 1).
+                prefixed = digits.lstrip("+-")[:2].lower() in ("0x", "0o", "0b")
+                return int(digits, 0) if prefixed else int(digits, 10)
+            if _FLOAT.match(word):
+                return float(word.replace("_", ""))
+        except ValueError:
+            self.fail(f"bad number {word!r}", start)
         if any(q in word for q in "\"'`"):
             self.fail(f"unexpected quote in bare word {word!r}", start)
         return word
@@ -290,6 +296,26 @@ def dumps(value) -> str:
 
 
 def dumps_table(rows: list[dict], columns: list[str]) -> str:
-    """A table `[[a, b]; [1, 2]]`, the shape Nushell nupm's registry files have."""
-    body = ", ".join("[" + ", ".join(dumps(row.get(c)) for c in columns) + "]" for row in rows)
-    return f"[[{', '.join(columns)}]; {body}]\n"
+    """A table `[[a, b]; [1, 2]]` byte for byte as Nushell's `to nuon` writes it (one line, strings bare
+    where nu leaves them bare, no final newline): Nushell's nupm checks a registry file's md5 against
+    `open FILE | to nuon`, so anything else would read as tampered to it."""
+    body = ", ".join("[" + ", ".join(_like_nu(row.get(c)) for c in columns) + "]" for row in rows)
+    return f"[[{', '.join(_like_nu(c) for c in columns)}]; {body}]"
+
+
+# Nushell quotes a string holding any of these characters, a digit or whitespace, or one that would read
+# as another value; every other string it writes bare.
+_NEEDS_QUOTES = re.compile(r"""[\[\]:`{}#'";()|$,.!?=\d\s]|^[+-]?(inf|infinity|nan)$""", re.IGNORECASE)
+_KEYWORDS = frozenset({"true", "false", "null", "&&"})
+
+
+def _like_nu(value) -> str:
+    if isinstance(value, str):
+        if value and value not in _KEYWORDS and value.isprintable() and not _NEEDS_QUOTES.search(value):
+            return value
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_like_nu(k)}: {_like_nu(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_like_nu(v) for v in value) + "]"
+    return dumps(value)

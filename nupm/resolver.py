@@ -28,7 +28,7 @@ from nupm.fsutil import tree_hash
 from nupm.manifest import Manifest, Requirement
 from nupm.paths import Home, config_file
 from nupm.sources.registry import IndexEntry, Registry
-from nupm.sources.source import Source, fetch
+from nupm.sources.source import Source, fetch, is_cached
 from nupm.versions import Label, Range, Version, VersionError
 
 
@@ -237,15 +237,16 @@ class PackageFinder:
 
     def _run_fetch(self, cand: Candidate, future: Future) -> None:
         try:
-            directory = self._fetch(cand)
+            directory, fresh = self._fetch(cand)
         except BaseException as e:  # handed to whoever waits for it
             future.set_exception(e)
             return
         future.set_result(directory)
-        if self.on_fetched is not None:
+        if fresh and self.on_fetched is not None:
             self.on_fetched(cand, directory)
 
-    def _fetch(self, cand: Candidate) -> Path:
+    def _fetch(self, cand: Candidate) -> tuple[Path, bool]:
+        """The package's files, and whether they had to be downloaded or exported now."""
         from nupm.sources import git
         from nupm.sources.archive import ArchiveError
         from nupm.sources.http import NetworkError
@@ -258,7 +259,8 @@ class PackageFinder:
                 rev = kept or git.resolve_ref(self.home, source.url, "rev" if revision else None, revision)
                 source = Source(**{**source.__dict__, "rev": rev})
                 self._pins[cand.key] = source
-            return fetch(self.home, source)
+            fresh = not is_cached(self.home, source)
+            return fetch(self.home, source), fresh
         except (git.GitError, ArchiveError, NetworkError) as e:
             if cand.entry is None:
                 raise

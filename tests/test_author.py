@@ -142,7 +142,7 @@ def test_publish_local_package(env):
     package = make_project(env.tmp / "plain", "plain")
     registry = env.tmp / "registry"
     env.ok("publish", "--registry", str(registry), cwd=package)
-    assert '"../plain", "local", null' in (registry / "plain.nuon").read_text()
+    assert "\"../plain\", local, null" in (registry / "plain.nuon").read_text()  # as nu's `to nuon` writes it
     consumer = make_project(env.tmp / "consumer", "consumer")
     env.ok("add", "plain", "--registry", str(registry), cwd=consumer)
     assert "plain" in json.loads((consumer / ".nupm" / "env.json").read_text())["modules"]

@@ -30,6 +30,7 @@ from nupm.errors import BadInput
     ("[]", []),
     ("{}", {}),
     ("{a: 1kb, b: 2sec}", {"a": "1kb", "b": "2sec"}),
+    ("[01, -007, 00]", [1, -7, 0]),  # leading zeros read as decimal, as nu does (found by fuzzing)
 ])
 def test_reads(text, value):
     assert nuon.loads(text) == value
@@ -88,3 +89,21 @@ def test_reads_real_nu_tables_and_raw_strings():
                            "revision: main}]] | to nuon"], capture_output=True, text=True, check=True).stdout
     assert nuon.loads(text) == [{"name": "a", "version": "0.1.0", "info": None},
                                 {"name": "b", "version": "1.0.0", "info": {"url": "x", "revision": "main"}}]
+
+
+@needs_nu
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.fixed_dictionaries({
+    "name": st.from_regex(r"[a-z][a-z0-9_-]{0,12}", fullmatch=True),
+    "version": st.from_regex(r"[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{1,2}", fullmatch=True) | st.just("main"),
+    "path": st.none() | st.text(alphabet="abz/._-:# 09'\"\\é", max_size=12),
+    "info": st.none() | st.fixed_dictionaries({"url": st.text(alphabet="htps:/.ab-_~", max_size=20),
+                                               "revision": st.text(alphabet="abcdef0123456789v.-", max_size=12)}),
+}), min_size=1, max_size=3))
+def test_registry_tables_are_written_byte_for_byte_as_nu_writes_them(rows):
+    """Nushell's nupm compares md5(`open FILE | to nuon`) with the registry's hash: our bytes must be nu's."""
+    text = nuon.dumps_table(rows, ["name", "version", "path", "info"])
+    proc = subprocess.run([NU, "-n", "--no-std-lib", "-c", "$env.T | from nuon | to nuon | print --no-newline"], env={"T": text},
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == text

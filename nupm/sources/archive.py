@@ -30,11 +30,17 @@ class ArchiveError(NupmError):
     pass
 
 
+def unpacked_dir(home: Home, sha256: str, subdir: str = "") -> Path:
+    """Where the archive's files (of `subdir`) are (or will be) unpacked in the cache."""
+    subdir = subdir.strip("/")
+    key = f"archive-{sha256[:32]}" + (f"-{hashlib.sha256(subdir.encode()).hexdigest()[:8]}" if subdir else "")
+    return home.checkouts / key
+
+
 def checkout(home: Home, network, url: str, sha256: str, subdir: str = "") -> Path:
     """The files of `subdir` inside the archive at `url`, unpacked into the cache once."""
     subdir = subdir.strip("/")
-    key = f"archive-{sha256[:32]}" + (f"-{hashlib.sha256(subdir.encode()).hexdigest()[:8]}" if subdir else "")
-    target = home.checkouts / key
+    target = unpacked_dir(home, sha256, subdir)
     if target.is_dir():
         return target
     data = network.client.get(url)

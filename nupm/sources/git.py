@@ -115,11 +115,17 @@ def resolve_ref(home: Home, url: str, kind: str | None, ref: str | None) -> str:
     raise GitError(f"{url}: no {what} {ref or ''}".rstrip() + f" in the repository{offline}")
 
 
+def export_dir(home: Home, url: str, sha: str, subdir: str = "") -> Path:
+    """Where the files of `subdir` at `sha` are (or will be) exported in the cache."""
+    subdir = subdir.strip("/")
+    key = f"{_url_key(url)}-{sha}" + (f"-{hashlib.sha256(subdir.encode()).hexdigest()[:8]}" if subdir else "")
+    return home.checkouts / key
+
+
 def checkout(home: Home, url: str, sha: str, subdir: str = "") -> Path:
     """The files of `subdir` at commit `sha`, exported (no .git) into the cache once."""
     subdir = subdir.strip("/")
-    key = f"{_url_key(url)}-{sha}" + (f"-{hashlib.sha256(subdir.encode()).hexdigest()[:8]}" if subdir else "")
-    target = home.checkouts / key
+    target = export_dir(home, url, sha, subdir)
     if target.is_dir():
         return target
     repo = mirror(home, url, refresh=False)

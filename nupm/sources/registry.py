@@ -260,7 +260,8 @@ class Registry:
         return self._cache[name]
 
     def _load_versions(self, name: str) -> list[IndexEntry]:
-        if self.layout()["sparse"]:
+        # The sparse index when there is one, unless the full index was read already (search reads it).
+        if self.layout()["sparse"] and not self._index:
             return self._sparse(name)
         known = self.index().get(name)
         if known and isinstance(known, dict) and all(isinstance(v, dict) and "source" in v for v in known.values()):

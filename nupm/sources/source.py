@@ -83,6 +83,19 @@ def _absolute(path: str | None, root: Path) -> str | None:
     return os.path.normpath(root / path)
 
 
+def is_cached(home: Home, source: Source) -> bool:
+    """Whether `fetch` would find the files already here (nothing to download or export)."""
+    if source.is_archive:
+        from nupm.sources.archive import unpacked_dir
+
+        return bool(source.sha256) and unpacked_dir(home, source.sha256, source.subdir).is_dir()
+    if source.is_git:
+        from nupm.sources.git import export_dir
+
+        return bool(source.rev) and export_dir(home, source.url, source.rev, source.subdir).is_dir()
+    return True
+
+
 def fetch(home: Home, source: Source) -> Path:
     """A directory holding the package's files (a cached git export or archive, or the local directory)."""
     if source.is_archive:
