@@ -103,7 +103,7 @@ def test_reads_real_nu_tables_and_raw_strings():
 def test_registry_tables_are_written_byte_for_byte_as_nu_writes_them(rows):
     """Nushell's nupm compares md5(`open FILE | to nuon`) with the registry's hash: our bytes must be nu's."""
     text = nuon.dumps_table(rows, ["name", "version", "path", "info"])
-    proc = subprocess.run([NU, "-n", "--no-std-lib", "-c", "$env.T | from nuon | to nuon | print --no-newline"], env={"T": text},
-                          capture_output=True, text=True)
+    code = "$env.T | from nuon | to nuon | print --no-newline"
+    proc = subprocess.run([NU, "-n", "--no-std-lib", "-c", code], env={"T": text}, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == text
