@@ -295,3 +295,25 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _closed_pipe()
+    except OSError as e:  # a full disk, a read-only filesystem, too many open files...
+        where = f": {e.filename}" if e.filename else ""
+        print(f"error: {e.strerror or e}{where}", file=sys.stderr)
+        return 1
+    except Exception as e:  # noqa: BLE001 -- the one place a bug becomes one line instead of a traceback
+        print(f"error: internal error ({type(e).__name__}: {e}); this is a bug in nupm {__version__}: please "
+              "report it with the command you ran (NUPM_DEBUG=1 shows the traceback)", file=sys.stderr)
+        if os.environ.get("NUPM_DEBUG"):
+            raise
+        return 1
+
+
+def _closed_pipe() -> int:
+    """The reader went away (`nupm list | head -1`): stop quietly, as other Unix tools do."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so Python's flush at exit does not complain again
+    except OSError:
+        pass
+    return 141  # 128 + SIGPIPE, what a shell reports for a tool killed by the closed pipe

@@ -15,8 +15,8 @@ from nupm.errors import BadInput, NupmError
 from nupm.paths import MANIFEST, NUON_MANIFEST
 from nupm.versions import Range, Version, VersionError
 
-NAME_RULE = "lowercase letters, digits, - and _, starting with a letter"
-_NAME = re.compile(r"[a-z][a-z0-9_-]*\Z")
+NAME_RULE = "lowercase letters, digits, - and _, starting with a letter, at most 64 characters"
+_NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}\Z")  # at most 64 characters, as crates.io
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 PACKAGE_TYPES = ("module", "script", "custom")
 GIT_REFS = ("tag", "rev", "branch")
@@ -147,6 +147,8 @@ _TOML_POS = re.compile(r"^(?P<what>.*) \(at line (?P<line>\d+), column (?P<col>\
 def parse_toml(path: Path, text: str) -> dict:
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise BadInput(path, 1, 1, "nested too deeply") from None
     except tomllib.TOMLDecodeError as e:
         m = _TOML_POS.match(str(e))
         if m:
@@ -275,6 +277,8 @@ def _requirement(name: str, spec: object, check: _Checker) -> Requirement:
             check.fail("dependencies", name, f"unknown key {key!r} (expected: {', '.join(sorted(_DEP_KEYS))})", key)
         if not isinstance(spec[key], str):
             check.fail("dependencies", name, f"{key!r} must be a string", key)
+        if not _plain_text(spec[key]):
+            check.fail("dependencies", name, f"{key!r} must be printable text (no NUL or control characters)", key)
     sources = [k for k in ("registry", "path", "git", "url") if k in spec]
     if len(sources) > 1:
         check.fail("dependencies", name, f"give only one of registry, path, git, url (found {', '.join(sources)})")
@@ -303,17 +307,31 @@ def _range(text: str, check: _Checker, name: str, subkey: str | None = None) -> 
         check.fail("dependencies", name, str(e), subkey)
 
 
+# Linux refuses an environment string longer than this (MAX_ARG_STRLEN); one such value would stop every
+# command started from the activated shell, and fish refuses the whole activation file.
+MAX_ENV_VALUE = 128 * 1024 - 1
+
+
 def _env_table(table: object, check: _Checker) -> dict[str, str]:
     if not isinstance(table, dict):
         check.fail(None, "env", "[env] must be a table")
     for key, value in table.items():
-        if not _ENV_NAME.match(key):
-            check.fail("env", key, f"{key!r} is not a valid environment variable name")
+        if not _ENV_NAME.match(key) or len(key) > 256:
+            check.fail("env", key, f"{key[:40]!r} is not a valid environment variable name")
         if key in RESERVED_ENV:
             check.fail("env", key, f"{key} is managed by nupm and cannot be set in [env]")
         if not isinstance(value, str):
             check.fail("env", key, f"the value of {key} must be a string")
+        if "\0" in value:
+            check.fail("env", key, f"the value of {key} contains a NUL character, which no environment can hold")
+        if len(key) + len(value) + 1 > MAX_ENV_VALUE:
+            check.fail("env", key, f"the value of {key} is longer than the system allows ({MAX_ENV_VALUE} bytes)")
     return dict(table)
+
+
+def _plain_text(value: str) -> bool:
+    """A path, URL or ref: no NUL or other control character, and not absurdly long."""
+    return len(value) <= 4096 and value.isprintable()
 
 
 def valid_registry_name(name: object) -> bool:
@@ -408,6 +426,8 @@ def _nuon_dependencies(value: object, fail) -> dict[str, Requirement]:
             if isinstance(spec, str):
                 out[name] = Requirement(name, Range(spec))
             elif isinstance(spec, dict):
+                if not all(isinstance(v, str) and _plain_text(v) for v in spec.values()):
+                    fail("dependencies", f"the fields of dependency {name!r} must be strings")
                 ref = next(((k, spec[k]) for k in GIT_REFS if k in spec), None)
                 out[name] = Requirement(name, Range(spec["version"]) if "version" in spec else None,
                                         registry=spec.get("registry"), path=spec.get("path"),

@@ -272,6 +272,8 @@ def parse(text: str, where: str | Path):
     """NUON text read from `where` (a path or a URL), syntax errors as `where:line:col:` errors."""
     try:
         return loads(text)
+    except RecursionError:
+        raise BadInput(where, 1, 1, "nested too deeply") from None
     except NuonError as e:
         line, col = position(text, e.pos)
         raise BadInput(where, line, col, e.what) from None

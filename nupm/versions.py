@@ -25,6 +25,12 @@ _BARE = re.compile(r"v?\d+(\.\d+){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?\Z", 
 _LABEL = re.compile(r"=?[A-Za-z][0-9A-Za-z._/+-]*\Z", re.ASCII)
 
 
+# Longer texts are refused before parsing: no real version or range is this long, and a 5000-digit number
+# would otherwise reach int() (and its digit limit) deep inside semantic-version.
+MAX_TEXT = 128
+MAX_RANGE = 1024
+
+
 class VersionError(ValueError):
     pass
 
@@ -36,8 +42,9 @@ class Version:
     __slots__ = ("_parsed", "text")
 
     def __init__(self, text: str):
-        if not isinstance(text, str) or not _SEMVER.match(text):
-            raise VersionError(f"{text!r} is not a SemVer 2.0 version (like 1.2.3)")
+        if not isinstance(text, str) or len(text) > MAX_TEXT or not _SEMVER.match(text):
+            shown = repr(text) if not isinstance(text, str) or len(text) <= MAX_TEXT else f"{text[:20]!r}…"
+            raise VersionError(f"{shown} is not a SemVer 2.0 version (like 1.2.3)")
         self.text = text
         self._parsed = None
 
@@ -102,7 +109,7 @@ def parse_version(text: str) -> Version:
     try:
         return Version(text)
     except VersionError:
-        if not isinstance(text, str) or not text.strip():
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT or not text.isprintable():
             raise
         return Label(text)
 
@@ -114,6 +121,10 @@ class Range:
     __slots__ = ("_compiled", "text", "_seen", "label")
 
     def __init__(self, text: str):
+        if not isinstance(text, str):
+            raise VersionError(f"a version range must be a string, not {type(text).__name__}")
+        if len(text) > MAX_RANGE or any(part.isdigit() and len(part) > 30 for part in re.split(r"[^0-9]", text)):
+            raise VersionError(f"{text[:20]!r}… is not a version range (too long)")
         self._seen: dict[Version, bool] = {}
         self.text = text.strip() or "*"
         self._compiled = None

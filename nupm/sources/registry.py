@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
@@ -293,7 +294,7 @@ class Registry:
     def _indexed(self, name: str, version: str, data: dict, where: str) -> IndexEntry:
         """An entry from nupm's own index (full or sparse): no per-package .nuon file to read."""
         try:
-            source = data["source"]
+            source = _checked(data, where, name, version)["source"]
             common = dict(registry=self.name, name=name, version=parse_version(version), hash=data.get("hash"),
                           type=data.get("type"), dependencies=data.get("dependencies"), origin=where,
                           **_metadata(data))
@@ -342,7 +343,9 @@ class Registry:
         except VersionError as e:
             raise BadInput(where, 1, 1, str(e)) from None
         extra = known.get(str(version), {}) if isinstance(known, dict) else {}
-        extra = extra if isinstance(extra, dict) else {}
+        if not isinstance(extra, dict):
+            extra = {}
+        _checked(extra, self.files.where(INDEX_FILE), row["name"], str(version))
         common = dict(registry=self.name, name=row["name"], version=version, hash=extra.get("hash"),
                       type=extra.get("type"), dependencies=extra.get("dependencies"), origin=where,
                       **_metadata(extra))
@@ -352,7 +355,8 @@ class Registry:
             return IndexEntry(kind="local", path=self._local_path(where, row["path"]), **common)
         if row["type"] == "git":
             info = row.get("info") or {}
-            if not isinstance(info, dict) or not isinstance(info.get("url"), str):
+            if not isinstance(info, dict) or not isinstance(info.get("url"), str) or not info["url"].isprintable() \
+                    or not str(info.get("revision") or "").isprintable() or not str(row["path"] or "").isprintable():
                 raise BadInput(where, 1, 1, f"git row for {row['name']} {version} needs info {{url, revision}}")
             revision = info.get("revision")
             return IndexEntry(kind="git", path=_subdir(row["path"]), url=info["url"],
@@ -375,6 +379,37 @@ class Registry:
         return Path(self.files.where(url)).resolve().as_uri()
 
 
+_HASH = re.compile(r"sha256-[0-9a-f]{64}\Z")
+_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+
+
+def _checked(data: dict, where: str, name: str, version: str) -> dict:
+    """Index fields whose type and form are checked where they enter, so nothing malformed reaches a lock."""
+    from nupm.manifest import PACKAGE_TYPES, valid_name
+
+    def bad(what: str):
+        raise BadInput(where, 1, 1, f"bad entry for {name} {version}: {what}")
+
+    found = data.get("hash")
+    if found is not None and not (isinstance(found, str) and _HASH.match(found)):
+        bad(f"hash must look like sha256-<64 hex digits>, not {str(found)[:40]!r}")
+    if data.get("type") is not None and data.get("type") not in PACKAGE_TYPES:
+        bad(f"type must be one of {', '.join(PACKAGE_TYPES)}")
+    deps = data.get("dependencies")
+    if deps is not None and not (isinstance(deps, dict) and all(
+            (valid_name(k) or k == "nushell") and isinstance(v, str) and len(v) <= 1024 for k, v in deps.items())):
+        bad("dependencies must map package names to version ranges")
+    source = data.get("source")
+    if isinstance(source, dict):
+        for key in ("url", "revision", "path", "sha256"):
+            value = source.get(key)
+            if value is not None and not (isinstance(value, str) and len(value) <= 4096 and value.isprintable()):
+                bad(f"source {key} must be printable text")
+        if source.get("type") == "archive" and not _SHA256.match(str(source.get("sha256", ""))):
+            bad("an archive source needs its sha256 (64 hex digits)")
+    return data
+
+
 def _subdir(path: object) -> str:
     """A git or archive row's directory: null, "" and "." all mean the root."""
     text = str(path or "").strip().strip("/")
@@ -392,6 +427,8 @@ def _json(raw: bytes, where: str):
         raise BadInput(where, 1, 1, f"not UTF-8 text ({e.reason})") from None
     except json.JSONDecodeError as e:
         raise BadInput(where, e.lineno, e.colno, e.msg) from None
+    except RecursionError:
+        raise BadInput(where, 1, 1, "nested too deeply") from None
 
 
 # -- opening registries -----------------------------------------------------------------------------

@@ -1,0 +1,96 @@
+"""Random mutations of real input files (nupm.toml, nupm.nuon, nupm.lock, registry.nuon, a package .nuon,
+nupm-index.json, config.toml): reading them ends in a value or in nupm's own error, never in a traceback.
+Each file gets FUZZ.max_examples mutated versions per run; the expected number of other exceptions is 0."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from conftest import EXAMPLES
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nupm.errors import NupmError
+
+FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+INTERESTING = [b"\x00", b"\xff\xfe", b"[" * 3000, b"{a:" * 3000, b"9" * 5000, b"x" * 300, b"\r\n", b'"', b"'",
+               b"= ", b"]]", b"[[package]]\n", b"\\u{0}", b"-", b".", b"/", b"..", b"#", b"null", b"1e999"]
+
+# One mutation: replace a span of the file with bytes (random, or from INTERESTING).
+mutations = st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 12),
+                               st.one_of(st.binary(max_size=12), st.sampled_from(INTERESTING))),
+                     min_size=1, max_size=4)
+
+
+def mutate(data: bytes, edits) -> bytes:
+    for at, length, new in edits:
+        at = at % (len(data) + 1)
+        data = data[:at] + new + data[at + length:]
+    return data
+
+
+def _index_json() -> bytes:
+    entry = {"type": "module", "hash": "sha256-" + "0" * 64, "dependencies": {"utils": "^1"},
+             "description": "d", "source": {"type": "git", "url": "https://h/r.git", "revision": "v1", "path": "p"}}
+    return json.dumps({"version": 1, "packages": {"colors": {"0.1.0": entry}}}, indent=1).encode()
+
+
+def _quietly(read) -> None:
+    try:
+        read()
+    except NupmError:
+        pass
+
+
+@FUZZ
+@given(edits=mutations)
+def test_mutated_manifests_and_locks(edits):
+    from nupm import lock, manifest
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for name, original in (("nupm.toml", EXAMPLES / "hello/nupm.toml"),
+                               ("nupm.nuon", EXAMPLES / "registry/packages/spam_module-0.1.0/nupm.nuon")):
+            path = root / name
+            path.write_bytes(mutate(original.read_bytes(), edits))
+            _quietly(lambda path=path: manifest.load(path))
+        path = root / "nupm.lock"
+        path.write_bytes(mutate((EXAMPLES / "hello/nupm.lock").read_bytes(), edits))
+        _quietly(lambda: lock.read(path, root))
+
+
+@FUZZ
+@given(edits=mutations, which=st.sampled_from(["registry.nuon", "colors.nuon", "nupm-index.json"]))
+def test_mutated_registries(edits, which):
+    import shutil
+
+    from nupm.sources.registry import open_registry
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "registry"
+        shutil.copytree(EXAMPLES / "registry", root)
+        (root / "nupm-index.json").write_bytes(_index_json())
+        (root / which).write_bytes(mutate((root / which).read_bytes(), edits))
+
+        def read():
+            registry = open_registry("fuzz", str(root))
+            registry.names()
+            for entry in registry.versions("colors"):
+                entry.describe_row()
+
+        _quietly(read)
+
+
+@FUZZ
+@given(edits=mutations)
+def test_mutated_config(edits):
+    from nupm.config import load_config
+
+    original = b'jobs = 4\n[registries]\nmain = "/srv/registry"\nweb = "https://h/registry.nuon"\n'
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "config.toml"
+        path.write_bytes(mutate(original, edits))
+        _quietly(lambda: load_config(path))
