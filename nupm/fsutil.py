@@ -46,6 +46,22 @@ def atomic_write(path: Path, data: str | bytes, mode: int | None = None) -> None
         raise
 
 
+def read_for_edit(path: Path) -> tuple[str, str]:
+    """A user's file as text to edit, and its line ending. Bytes that are not UTF-8 (a Latin-1 ~/.bashrc)
+    survive as surrogates, and CRLF is read as LF, so `write_edited` gives back every byte not edited."""
+    raw = Path(path).read_bytes()
+    newline = "\r\n" if raw.count(b"\r\n") > raw.count(b"\n") / 2 else "\n"
+    text = raw.decode("utf-8", "surrogateescape")
+    return (text.replace("\r\n", "\n") if newline == "\r\n" else text), newline
+
+
+def write_edited(path: Path, text: str, newline: str = "\n") -> None:
+    """Write text from `read_for_edit` back atomically (through a symlink), in the file's own line ending."""
+    if newline != "\n":
+        text = text.replace("\r\n", "\n").replace("\n", newline)
+    atomic_write(path, text.encode("utf-8", "surrogateescape"))
+
+
 def write_if_changed(path: Path, data: str) -> bool:
     """Atomically write `data` unless the file already holds exactly it."""
     try:
@@ -192,11 +208,26 @@ def copy_tree(src: Path, dst: Path) -> None:
 
 
 def make_read_only(root: Path) -> None:
-    """Files and directories lose their write bits; exec bits stay as they were."""
-    for dirpath, dirnames, filenames in os.walk(root, topdown=False):
-        for name in filenames:
-            p = os.path.join(dirpath, name)
-            os.chmod(p, stat.S_IMODE(os.lstat(p).st_mode) & ~0o222)
-        for name in dirnames:
-            os.chmod(os.path.join(dirpath, name), 0o555)
-    os.chmod(root, 0o555)
+    """Files and directories lose their write bits; exec bits stay as they were.
+
+    The whole tree is checked first and nothing is changed if it holds a link or a special file: chmod
+    follows links, so changing first would reach whatever a link points at, anywhere on the machine."""
+    files, dirs = [], []
+    stack = [Path(root)]
+    while stack:
+        directory = stack.pop()
+        dirs.append(directory)
+        with os.scandir(directory) as it:
+            for entry in it:
+                if entry.is_symlink():
+                    raise UnsafeTree(f"refusing symlink in package tree: {Path(entry.path).relative_to(root)}")
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(Path(entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    files.append((entry.path, entry.stat(follow_symlinks=False).st_mode))
+                else:
+                    raise UnsafeTree(f"refusing special file in package tree: {Path(entry.path).relative_to(root)}")
+    for path, mode in files:
+        os.chmod(path, stat.S_IMODE(mode) & ~0o222)
+    for directory in reversed(dirs):
+        os.chmod(directory, 0o555)

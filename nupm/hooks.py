@@ -16,7 +16,7 @@ from pathlib import Path
 
 from nupm.activation.quoting import quote_fish, quote_nu, quote_posix
 from nupm.errors import NupmError
-from nupm.fsutil import atomic_write
+from nupm.fsutil import atomic_write, read_for_edit, write_edited
 from nupm.paths import Home, bundled_dir
 
 SHELLS = ("bash", "zsh", "fish", "nu")
@@ -119,22 +119,22 @@ def apply(setup: Setup) -> bool:
     """Write the hook and the config block; False when the config already had exactly this block."""
     setup.hook.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(setup.hook, render(setup.shell))
-    old = setup.config.read_text(encoding="utf-8") if setup.config.exists() else ""
+    old, newline = read_for_edit(setup.config) if setup.config.exists() else ("", "\n")
     rest = _without_block(old)
     new = rest + ("\n" if rest and not rest.endswith("\n") else "") + ("\n" if rest.strip() else "") + setup.block
     if new == old:
         return False
     setup.config.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(setup.config, new)
+    write_edited(setup.config, new, newline)
     return True
 
 
 def undo(setup: Setup) -> bool:
     if not setup.config.exists():
         return False
-    old = setup.config.read_text(encoding="utf-8")
+    old, newline = read_for_edit(setup.config)
     new = _without_block(old)
     if new == old:
         return False
-    atomic_write(setup.config, new)
+    write_edited(setup.config, new, newline)
     return True

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import make_project, make_registry, snapshot
+from conftest import make_project, make_registry, needs_nu, snapshot
 
 
 def no_traceback(proc) -> None:
@@ -96,4 +96,26 @@ def test_an_unexpected_error_is_one_line_asking_for_a_report(env):
     proc = env.run("install", cwd=env.tmp / "app")
     assert proc.returncode in (1, 2)
     assert len(proc.stderr.strip().splitlines()) == 1
+    no_traceback(proc)
+
+
+@needs_nu
+def test_a_build_that_leaves_a_link_changes_nothing_outside_the_store(env, tmp_path):
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "file").write_text("mine\n")
+    before = {p: p.stat().st_mode for p in (victim, victim / "file")}
+    pkg = tmp_path / "reg-src" / "evil"
+    pkg.mkdir(parents=True)
+    (pkg / "nupm.toml").write_text('[package]\nname = "evil"\nversion = "1.0.0"\ntype = "custom"\n')
+    (pkg / "build.nu").write_text(
+        "def main [package_file: path] {\n"
+        '    mkdir ($env.NUPM_PREFIX | path join bin)\n'
+        f'    ^ln -s {victim / "file"} ($env.NUPM_PREFIX | path join bin file-link)\n'
+        f'    ^ln -s {victim} ($env.NUPM_PREFIX | path join dir-link)\n'
+        "}\n")
+    project = make_project(env.tmp / "app", deps={"evil": {"path": str(pkg)}})
+    proc = env.run("install", cwd=project)
+    assert proc.returncode == 1 and "refusing symlink" in proc.stderr, proc.stderr
+    assert {p: p.stat().st_mode for p in (victim, victim / "file")} == before
     no_traceback(proc)

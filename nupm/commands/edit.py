@@ -12,17 +12,18 @@ from pathlib import Path
 from nupm import manifest as manifest_mod
 from nupm import project as proj
 from nupm.errors import NupmError, UsageError
-from nupm.fsutil import atomic_write
+from nupm.fsutil import read_for_edit, write_edited
 from nupm.manifest import Requirement
 from nupm.manifest_edit import caret_ranges, with_dependencies, without_dependencies
 from nupm.paths import MANIFEST
 from nupm.versions import Range, VersionError
 
 
-def _editable(project: proj.Project) -> str:
+def _editable(project: proj.Project) -> tuple[str, str]:
+    """The manifest's text to edit and its line ending."""
     if project.manifest.path.name != MANIFEST:
         raise NupmError(f"{project.manifest.path.name} is read as is; run `nupm init` to add a {MANIFEST} to edit")
-    return project.manifest.path.read_text(encoding="utf-8")
+    return read_for_edit(project.manifest.path)
 
 
 def _requirements(args, project: proj.Project) -> list[Requirement]:
@@ -82,7 +83,7 @@ def _pinned(args, project: proj.Project) -> Requirement:
 
 def run_add(args) -> int:
     project = proj.find(Path.cwd())
-    old_text = _editable(project)
+    old_text, newline = _editable(project)
     reqs = _requirements(args, project)
     if any(r.name == project.manifest.name for r in reqs):
         raise UsageError(f"a package cannot depend on itself ({project.manifest.name})")
@@ -94,7 +95,7 @@ def run_add(args) -> int:
     final = proj.Project(manifest_mod.load_toml_text(path, final_text))
     lock.requirements = proj.lock_mod.requirement_table(final.manifest)
     report = proj.install_lock(final, lock)  # store entries first: the old env keeps working on failure
-    atomic_write(path, final_text)
+    write_edited(path, final_text, newline)
     proj.write_lock(final, lock)
     for req in caret_ranges(reqs, {p.name: p.version for p in lock.packages}):
         proj.status(f"Added {req.name} {req.describe()}")
@@ -104,7 +105,7 @@ def run_add(args) -> int:
 
 def run_remove(args) -> int:
     project = proj.find(Path.cwd())
-    old_text = _editable(project)
+    old_text, newline = _editable(project)
     missing = [n for n in args.names if n not in project.manifest.dependencies]
     if missing:
         raise NupmError(f"not a dependency of {project.manifest.name}: {', '.join(missing)}")
@@ -113,7 +114,7 @@ def run_remove(args) -> int:
     final = proj.Project(manifest_mod.load_toml_text(path, final_text))
     lock = proj.resolve_lock(final, None, keep=proj.read_lock(project))
     report = proj.install_lock(final, lock)
-    atomic_write(path, final_text)
+    write_edited(path, final_text, newline)
     proj.write_lock(final, lock)
     proj.status(f"Removed {', '.join(args.names)}")
     _summary(report)

@@ -8,7 +8,7 @@ from pathlib import Path
 from nupm import project as proj
 from nupm import registries
 from nupm.errors import NupmError
-from nupm.fsutil import atomic_write
+from nupm.fsutil import read_for_edit, write_edited
 from nupm.paths import MANIFEST, config_file
 
 
@@ -45,14 +45,14 @@ def _edit(args) -> int:
         path, is_config, relative_to = config_file(), True, None
     if getattr(args, "location", None):
         value = registries.checked_location(args.location, Path.cwd(), relative_to)
-    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    old, newline = read_for_edit(path) if path.is_file() else ("", "\n")
     new = registries.edit(old, args.registry_command, args.name, value, is_config)
     if not is_config:
         from nupm.manifest import load_toml_text
 
         load_toml_text(path, new)  # never write a manifest nupm could not read back
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, new)
+    write_edited(path, new, newline)
     where = "nupm.toml" if not is_config else str(path)
     said = {"add": f"Added registry {args.name} ({value})", "remove": f"Removed registry {args.name}",
             "rename": f"Renamed registry {args.name} to {value}", "set-url": f"Registry {args.name} is now {value}"}
