@@ -147,6 +147,19 @@ def is_current(env_dir: Path, files: dict[str, str], description: dict) -> bool:
             and all(os.path.exists(bin_ / name) for name in description["commands"]))
 
 
+def check_links(env_dir: Path, description: dict) -> None:
+    """Every module link and command of the written environment leads somewhere: an install that would
+    leave a dangling link fails instead of exiting 0."""
+    lib, bin_ = env_dir / "lib", env_dir / "bin"
+    broken = [str(lib / name) for name in (*description["modules"], *description.get("collections", {}))
+              if not os.path.exists(lib / name)]
+    broken += [str(bin_ / name) for name, command in description["commands"].items()
+               if not os.path.exists(bin_ / name) or not os.path.exists(command["target"])]
+    if broken:
+        raise NupmError(f"the environment in {env_dir} has links that lead nowhere ({', '.join(broken[:3])}); "
+                        "was the store changed meanwhile? run the command again")
+
+
 def write(env_dir: Path, description: dict, extra: dict[str, str] | None = None) -> bool:
     """Regenerate `env_dir` atomically; False (and nothing touched) when it is already current.
 

@@ -111,6 +111,62 @@ def replace_dir(new: Path, target: Path) -> None:
     remove_tree(old)
 
 
+_held: dict[str, int] = {}  # lock paths this process holds -> depth, so nested holders do not deadlock
+
+
+@contextlib.contextmanager
+def exclusive(path: Path, what: str, say=None) -> Iterator[None]:
+    """Hold the lock file `path` for a read-modify-write of `what`. After a second of waiting, `say` is told
+    who holds it (`waiting for … (held by pid N)`), so nobody stares at a silent terminal. Re-entrant
+    within one process."""
+    from filelock import FileLock, Timeout
+
+    key = str(path)
+    if key in _held:
+        _held[key] += 1
+        try:
+            yield
+        finally:
+            _held[key] -= 1
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(key)
+    owner = path.with_name(path.name + ".pid")
+    try:
+        lock.acquire(timeout=1)
+    except Timeout:
+        if say is not None:
+            say(f"waiting for {what} (held by pid {_read_pid(owner)})")
+        lock.acquire()
+    try:
+        owner.write_text(f"{os.getpid()}\n")
+        _held[key] = 1
+        yield
+    finally:
+        _held.pop(key, None)
+        lock.release()
+
+
+def _read_pid(path: Path) -> str:
+    try:
+        return path.read_text().strip() or "?"
+    except OSError:
+        return "?"
+
+
+def pause_point(name: str) -> None:
+    """A place where tests stop a running nupm (never used otherwise): with NUPM_PAUSE_AT=name it marks
+    `<NUPM_PAUSE_LOCK>.<name>` and waits until the lock the test holds at NUPM_PAUSE_LOCK is free."""
+    if os.environ.get("NUPM_PAUSE_AT") != name:
+        return
+    from filelock import FileLock
+
+    gate = os.environ["NUPM_PAUSE_LOCK"]
+    Path(f"{gate}.{name}").write_text(f"{os.getpid()}\n")
+    with FileLock(gate):
+        pass
+
+
 def make_temp_dir(parent: Path, prefix: str) -> Path:
     parent.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=prefix, dir=parent))

@@ -8,9 +8,11 @@ recorded as a generation (NUPM_HOME/generations/<name>/<n>.toml) that `rollback`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +21,7 @@ from nupm import environment, roots
 from nupm import lock as lock_mod
 from nupm import manifest as manifest_mod
 from nupm.errors import BadInput, NupmError, UsageError
-from nupm.fsutil import atomic_write, remove_tree
+from nupm.fsutil import atomic_write, exclusive, pause_point, remove_tree
 from nupm.lock import Lock
 from nupm.manifest_edit import new_manifest
 from nupm.paths import LOCKFILE, MANIFEST, Home
@@ -69,6 +71,15 @@ class Overlay:
             os.environ.get("NUPM_ENV_ROOT") == str(self.dir))
 
 
+@contextlib.contextmanager
+def held(home: Home, name: str, say=None) -> Iterator[None]:
+    """Hold global environment `name`'s lock: its manifest, lock, generation number and directory swap
+    change under it, one nupm at a time."""
+    check_name(name)
+    with exclusive(home.env_lock(name), f"global environment {name}", say):
+        yield
+
+
 def get(home: Home, name: str) -> Overlay:
     check_name(name)
     overlay = Overlay(home, name)
@@ -101,28 +112,27 @@ def initial_manifest(name: str) -> str:
 # -- applying a state -----------------------------------------------------------------------------
 def apply(overlay: Overlay, manifest_text: str, lock: Lock, change: str, lock_text: str | None = None) -> None:
     """Make (manifest, lock) the overlay's state: store entries, then one directory swap, then a generation."""
+    from nupm.project import using_store
+
     manifest = overlay.manifest(manifest_text)
-    entries, _ = _entries(overlay.home, lock)
-    description = environment.describe(manifest, entries, overlay.dir, kind="global")
     lock_text = lock_text if lock_text is not None else lock_mod.render(lock, None)
     overlay.home.overlays.mkdir(parents=True, exist_ok=True)
-    environment.write(overlay.dir, description, extra={MANIFEST: manifest_text, LOCKFILE: lock_text})
-    roots.register_root(overlay.home, overlay.dir)
+    with using_store(overlay.home, lock) as (entries, _):
+        description = environment.describe(manifest, entries, overlay.dir, kind="global")
+        environment.write(overlay.dir, description, extra={MANIFEST: manifest_text, LOCKFILE: lock_text})
+        roots.register_root(overlay.home, overlay.dir)
+        environment.check_links(overlay.dir, description)
     record_generation(overlay, manifest_text, lock_text, change)
 
 
-def _entries(home: Home, lock: Lock):
-    from nupm.project import store_entries
-
-    return store_entries(home, lock)
-
-
-def create(home: Home, name: str) -> Overlay:
-    check_name(name)
-    overlay = Overlay(home, name)
-    if overlay.exists() or overlay.dir.exists():
-        raise NupmError(f"global environment {name!r} already exists ({overlay.dir})")
-    apply(overlay, initial_manifest(name), Lock(), "created")
+def create(home: Home, name: str, say=None) -> Overlay:
+    """A new global environment; exclusive: of two nupm creating the same name, one is told it exists."""
+    with held(home, name, say):
+        overlay = Overlay(home, name)
+        if overlay.exists() or overlay.dir.exists():
+            raise NupmError(f"global environment {name!r} already exists ({overlay.dir})")
+        pause_point("overlay-create")
+        apply(overlay, initial_manifest(name), Lock(), "created")
     return overlay
 
 
@@ -211,7 +221,7 @@ def export_text(overlay: Overlay) -> str:
             f"lock = {_toml_string(lock_text)}\n")
 
 
-def import_file(home: Home, path: Path, name: str | None) -> Overlay:
+def import_file(home: Home, path: Path, name: str | None, say=None) -> Overlay:
     text = manifest_mod.read_text(path)
     data = manifest_mod.parse_toml(path, text)
     for key in ("name", "manifest", "lock"):
@@ -219,13 +229,14 @@ def import_file(home: Home, path: Path, name: str | None) -> Overlay:
             raise BadInput(path, 1, 1, f"not a nupm environment export: {key!r} missing")
     name = name or data["name"]
     check_name(name)
-    overlay = Overlay(home, name)
-    if overlay.exists() or overlay.dir.exists():
-        raise NupmError(f"global environment {name!r} already exists")
-    manifest_text = _renamed(data["manifest"], name)
-    overlay.manifest(manifest_text)  # validate before anything is written
-    lock = lock_mod.read_text_lock(data["lock"], path, overlay.dir)
-    apply(overlay, manifest_text, lock, f"imported from {path.name}", lock_text=data["lock"])
+    with held(home, name, say):
+        overlay = Overlay(home, name)
+        if overlay.exists() or overlay.dir.exists():
+            raise NupmError(f"global environment {name!r} already exists")
+        manifest_text = _renamed(data["manifest"], name)
+        overlay.manifest(manifest_text)  # validate before anything is written
+        lock = lock_mod.read_text_lock(data["lock"], path, overlay.dir)
+        apply(overlay, manifest_text, lock, f"imported from {path.name}", lock_text=data["lock"])
     return overlay
 
 

@@ -122,3 +122,14 @@ class Home:
     def entry_lock(self, entry: Path) -> Path:
         return self.locks / (entry.name + ".lock")
 
+    def project_lock(self, root: Path) -> Path:
+        """Held for every read-modify-write of one project's manifest, lock and .nupm/."""
+        import zlib
+
+        raw = os.fsencode(Path(root).absolute())
+        return self.locks / f"project-{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}.lock"
+
+    def env_lock(self, name: str) -> Path:
+        """Held for every change of one global environment (manifest, lock, generation, directory swap)."""
+        return self.locks / f"env-{name}.lock"
+

@@ -5,7 +5,9 @@ Commands call these functions; they hold no logic of their own.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from nupm import environment, roots, store
 from nupm import lock as lock_mod
 from nupm import manifest as manifest_mod
 from nupm.errors import NupmError
-from nupm.fsutil import tree_hash, write_if_changed
+from nupm.fsutil import exclusive, pause_point, tree_hash, write_if_changed
 from nupm.lock import Lock, LockedPackage
 from nupm.manifest import Manifest
 from nupm.paths import ENV_DIR, LOCKFILE, MANIFEST, Home
@@ -38,6 +40,17 @@ class Project:
     @property
     def env_dir(self) -> Path:
         return self.root / ENV_DIR
+
+
+@contextlib.contextmanager
+def held(start: Path) -> Iterator[Project]:
+    """The project at or above `start`, read while holding its lock, which is held until the block ends:
+    two nupm processes never read-modify-write one project at once."""
+    path = manifest_mod.find_manifest(start)
+    if path is None:
+        raise NoProject(f"no {MANIFEST} in {start} or any parent directory (run `nupm init` to create one)")
+    with exclusive(Home.current().project_lock(path.parent), f"project {path.parent}", status):
+        yield Project(manifest_mod.load(path))
 
 
 def find(start: Path) -> Project:
@@ -158,32 +171,52 @@ class InstallReport:
     env_changed: bool
 
 
-def store_entries(home: Home, lock: Lock) -> tuple[list, int]:
-    """The store entries of every locked package, installing what is missing; and how many were."""
+@contextlib.contextmanager
+def using_store(home: Home, lock: Lock) -> Iterator[tuple[list, int]]:
+    """The store entries of every locked package (installing what is missing) and how many were new, kept
+    live for `nupm gc` from before the first look-up until the block ends: write the environment and its
+    permanent root inside the block, and no gc can remove an entry in between."""
+    with roots.installing(home, lock.packages):
+        pause_point("install-found")
+        yield _fill_store(home, lock)
+
+
+def _unchanged(project: Project, lock: Lock, home: Home) -> InstallReport | None:
+    """The no-op path: every entry in the store and .nupm/ already exactly this environment, its root
+    registered. Then env.json already names these entries, so gc keeps them without a temporary root."""
     entries = [store.lookup(home, pkg) for pkg in lock.packages]
-    if all(entries):
-        return entries, 0
-    return _fill_store(home, lock)
+    if not all(entries) or not roots.is_registered(home, project.env_dir):
+        return None
+    description = environment.describe(project.manifest, entries, project.env_dir)
+    if not environment.is_current(project.env_dir, environment.generated_files(description), description):
+        return None
+    return InstallReport(len(entries), 0, False)
 
 
 def install_lock(project: Project, lock: Lock) -> InstallReport:
     home = Home.current()
-    entries, fetched = store_entries(home, lock)
-    description = environment.describe(project.manifest, entries, project.env_dir)
-    changed = environment.write(project.env_dir, description)
+    report = _unchanged(project, lock, home)
+    if report is None:
+        with using_store(home, lock) as (entries, fetched):
+            description = environment.describe(project.manifest, entries, project.env_dir)
+            changed = environment.write(project.env_dir, description)
+            roots.register_root(home, project.env_dir)
+            environment.check_links(project.env_dir, description)
+        report = InstallReport(len(entries), fetched, changed)
     environment.touch_stamp(project.env_dir, [project.manifest.path, project.lock_path])
-    roots.register_root(home, project.env_dir)
-    return InstallReport(len(entries), fetched, changed)
+    return report
 
 
 def _fill_store(home: Home, lock: Lock) -> tuple[list, int]:
-    """Install what the store lacks, `jobs` packages at a time, marked live for any gc running meanwhile."""
+    """Install what the store lacks, `jobs` packages at a time (callers hold `using_store`)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from nupm import progress
     from nupm.sources import network
 
     missing = [p for p in lock.packages if store.lookup(home, p) is None]
+    if not missing:
+        return [store.lookup(home, p) for p in lock.packages], 0
     shown = progress.current()
     shown.start("Installing", total=len(missing))
 
@@ -197,13 +230,12 @@ def _fill_store(home: Home, lock: Lock) -> tuple[list, int]:
         return entry, new
 
     try:
-        with roots.installing(home, lock.packages):
-            jobs = max(1, min(network.current().jobs, len(missing) or 1))
-            if jobs == 1:
-                results = [one(pkg) for pkg in lock.packages]
-            else:
-                with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="nupm-install") as pool:
-                    results = list(pool.map(one, lock.packages))
+        jobs = max(1, min(network.current().jobs, len(missing)))
+        if jobs == 1:
+            results = [one(pkg) for pkg in lock.packages]
+        else:
+            with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="nupm-install") as pool:
+                results = list(pool.map(one, lock.packages))
     finally:
         shown.finish()
     return [e for e, _ in results], sum(new for _, new in results)
@@ -211,7 +243,14 @@ def _fill_store(home: Home, lock: Lock) -> tuple[list, int]:
 
 def sync(project: Project, registry: str | None = None, locked: bool = False, frozen: bool = False,
          unlock: set[str] | None = None, force_resolve: bool = False, quiet: bool = False) -> InstallReport:
-    """Bring lock, store and environment in line with the manifest (`nupm install`)."""
+    """Bring lock, store and environment in line with the manifest (`nupm install`), under the project's lock
+    (the manifest is read again under it: another nupm may have changed it meanwhile)."""
+    with held(project.root) as project:
+        return _sync(project, registry, locked, frozen, unlock, force_resolve, quiet)
+
+
+def _sync(project: Project, registry: str | None, locked: bool, frozen: bool, unlock: set[str] | None,
+          force_resolve: bool, quiet: bool) -> InstallReport:
     lock = read_lock(project)
     if frozen:
         if lock is None:

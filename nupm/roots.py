@@ -23,6 +23,10 @@ def _root_file(home: Home, env_dir: Path) -> Path:
     return home.roots / f"{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}.json"
 
 
+def is_registered(home: Home, env_dir: Path) -> bool:
+    return _root_file(home, env_dir).exists()
+
+
 def register_root(home: Home, env_dir: Path) -> None:
     path = _root_file(home, env_dir)
     if not path.exists():  # the no-op install pays one stat

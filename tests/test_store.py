@@ -94,10 +94,14 @@ def test_tree_hash_covers_paths_exec_bits_and_contents(tmp_path):
     (tmp_path / "a" / "x.nu").write_text("2")
     third = tree_hash(tmp_path)
     (tmp_path / "a" / "x.nu").rename(tmp_path / "a" / "y.nu")
-    assert len({first, second, third, tree_hash(tmp_path)}) == 4
+    fourth = tree_hash(tmp_path)
+    assert len({first, second, third, fourth}) == 4
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "HEAD").write_text("ignored")
-    assert tree_hash(tmp_path) == tree_hash(tmp_path)
+    assert tree_hash(tmp_path) == fourth  # a working copy's metadata is not content
+    copy = tmp_path.parent / (tmp_path.name + "-copy")
+    shutil.copytree(tmp_path / "a", copy / "a")
+    assert tree_hash(copy) == fourth  # where the tree lives is not content either
 
 
 def test_special_files_are_refused(tmp_path):

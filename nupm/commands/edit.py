@@ -12,7 +12,7 @@ from pathlib import Path
 from nupm import manifest as manifest_mod
 from nupm import project as proj
 from nupm.errors import NupmError, UsageError
-from nupm.fsutil import read_for_edit, write_edited
+from nupm.fsutil import pause_point, read_for_edit, write_edited
 from nupm.manifest import Requirement
 from nupm.manifest_edit import caret_ranges, with_dependencies, without_dependencies
 from nupm.paths import MANIFEST
@@ -82,8 +82,13 @@ def _pinned(args, project: proj.Project) -> Requirement:
 
 
 def run_add(args) -> int:
-    project = proj.find(Path.cwd())
+    with proj.held(Path.cwd()) as project:
+        return _add(args, project)
+
+
+def _add(args, project: proj.Project) -> int:
     old_text, newline = _editable(project)
+    pause_point("add-read")
     reqs = _requirements(args, project)
     if any(r.name == project.manifest.name for r in reqs):
         raise UsageError(f"a package cannot depend on itself ({project.manifest.name})")
@@ -104,7 +109,11 @@ def run_add(args) -> int:
 
 
 def run_remove(args) -> int:
-    project = proj.find(Path.cwd())
+    with proj.held(Path.cwd()) as project:
+        return _remove(args, project)
+
+
+def _remove(args, project: proj.Project) -> int:
     old_text, newline = _editable(project)
     missing = [n for n in args.names if n not in project.manifest.dependencies]
     if missing:

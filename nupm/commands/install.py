@@ -34,11 +34,15 @@ def run_update(args) -> int:
     if args.overlay:
         return update_overlay(args)
     try:
-        project = proj.find(Path.cwd())
+        with proj.held(Path.cwd()) as project:
+            return _update_project(args, project)
     except proj.NoProject:
         if overlays.active(Home.current()) is None:
             raise
         return update_overlay(args)
+
+
+def _update_project(args, project: proj.Project) -> int:
     old = proj.read_lock(project)
     names = set(args.names)
     if names and old is not None:

@@ -9,7 +9,11 @@ from nupm.paths import LOCKFILE
 
 
 def run_lock(args) -> int:
-    project = proj.find(Path.cwd())
+    with proj.held(Path.cwd()) as project:
+        return _lock(args, project)
+
+
+def _lock(args, project: proj.Project) -> int:
     old = proj.read_lock(project)
     reasons = proj.stale_reasons(project, old)
     if args.check:

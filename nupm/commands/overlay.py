@@ -13,7 +13,7 @@ from nupm import overlays, store
 from nupm import project as proj
 from nupm.commands.confirm import confirm
 from nupm.errors import NupmError, UsageError
-from nupm.fsutil import atomic_write
+from nupm.fsutil import atomic_write, pause_point
 from nupm.manifest import Requirement
 from nupm.manifest_edit import caret_ranges, with_dependencies, without_dependencies
 from nupm.paths import Home
@@ -46,7 +46,8 @@ def _requirements(specs: list[str]) -> list[Requirement]:
 
 def _change(overlay: overlays.Overlay, text: str, registry: str | None, unlock: set[str], action: str,
             yes: bool, reinstall: list[str] = ()) -> int:
-    """Resolve `text` as the overlay's manifest, show what changes, ask, then apply it as a generation."""
+    """Resolve `text` as the overlay's manifest, show what changes, ask, then apply it as a generation.
+    Callers hold the environment's lock from before they read `text`."""
     old_lock = overlay.lock()
     trial = proj.Project(overlay.manifest(text))
     new_lock = proj.resolve_lock(trial, registry, keep=old_lock, unlock=unlock)
@@ -73,11 +74,17 @@ def _commit(overlay, text, new_lock, action, yes, old_lock, reinstall=()) -> int
 def install_into(args) -> int:
     home = Home.current()
     overlay = target(args, home)
+    with overlays.held(home, overlay.name, proj.status):
+        return _install_into(args, overlay)
+
+
+def _install_into(args, overlay: overlays.Overlay) -> int:
     if not args.packages:  # `nupm install --overlay NAME`: make the directory match its lock again
         overlays.apply(overlay, overlay.manifest_text(), overlay.lock(), "sync")
         proj.status(f"{overlay.name}: up to date")
         return 0
     manifest = overlay.manifest()
+    pause_point("overlay-read")
     reqs = _requirements(args.packages)
     fresh = [r for r in reqs if r.name not in manifest.dependencies
              or (r.range is not None and r.range != manifest.dependencies[r.name].range)]
@@ -99,6 +106,11 @@ def install_into(args) -> int:
 def run_uninstall(args) -> int:
     home = Home.current()
     overlay = target(args, home)
+    with overlays.held(home, overlay.name, proj.status):
+        return _uninstall(args, overlay)
+
+
+def _uninstall(args, overlay: overlays.Overlay) -> int:
     missing = [n for n in args.names if n not in overlay.manifest().dependencies]
     if missing:
         raise NupmError(f"not installed in {overlay.name}: {', '.join(missing)}")
@@ -109,6 +121,11 @@ def run_uninstall(args) -> int:
 def update_overlay(args) -> int:
     home = Home.current()
     overlay = target(args, home)
+    with overlays.held(home, overlay.name, proj.status):
+        return _update(args, overlay)
+
+
+def _update(args, overlay: overlays.Overlay) -> int:
     names = set(args.names) or {p.name for p in overlay.lock().packages}
     unknown = names - {p.name for p in overlay.lock().packages}
     if unknown:
@@ -134,7 +151,7 @@ def _emit(rows: list[dict], as_json: bool, line) -> int:
 
 
 def _new(args, home: Home) -> int:
-    overlay = overlays.create(home, args.name)
+    overlay = overlays.create(home, args.name, proj.status)
     proj.status(f"Created global environment {overlay.name} in {overlay.dir}")
     proj.status(f"  nu: overlay use {overlay.name}   (with {home.overlays} in NU_LIB_DIRS)")
     proj.status(f"  bash, zsh, fish: eval \"$(nupm activate --env {overlay.name})\"")
@@ -155,6 +172,11 @@ def _list(args, home: Home) -> int:
 
 
 def _remove(args, home: Home) -> int:
+    with overlays.held(home, args.name, proj.status):
+        return _remove_held(args, home)
+
+
+def _remove_held(args, home: Home) -> int:
     overlay = overlays.get(home, args.name)
     if overlay.is_active() and not args.force:
         raise NupmError(f"{overlay.name} is active in this shell; deactivate it first or pass --force")
@@ -175,7 +197,7 @@ def _export(args, home: Home) -> int:
 
 
 def _import(args, home: Home) -> int:
-    overlay = overlays.import_file(home, Path(args.file), args.name)
+    overlay = overlays.import_file(home, Path(args.file), args.name, proj.status)
     proj.status(f"Imported global environment {overlay.name} ({len(overlay.lock().packages)} packages)")
     return 0
 
@@ -190,6 +212,11 @@ def _history(args, home: Home) -> int:
 
 
 def _rollback(args, home: Home) -> int:
+    with overlays.held(home, args.name, proj.status):
+        return _rollback_held(args, home)
+
+
+def _rollback_held(args, home: Home) -> int:
     overlay = overlays.get(home, args.name)
     history = overlays.generations(overlay)
     wanted = args.to if args.to is not None else (history[-1].number - 1 if history else 0)
