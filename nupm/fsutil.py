@@ -118,8 +118,13 @@ _held: dict[str, int] = {}  # lock paths this process holds -> depth, so nested 
 def exclusive(path: Path, what: str, say=None) -> Iterator[None]:
     """Hold the lock file `path` for a read-modify-write of `what`. After a second of waiting, `say` is told
     who holds it (`waiting for … (held by pid N)`), so nobody stares at a silent terminal. Re-entrant
-    within one process."""
-    from filelock import FileLock, Timeout
+    within one process.
+
+    flock(2) directly rather than filelock: this lock is taken by every `nupm install`, the no-op one too,
+    and importing filelock costs ~30 ms, half of that whole run. The kernel drops the lock when the process
+    dies, so a crash never leaves it held."""
+    import fcntl
+    import time
 
     key = str(path)
     if key in _held:
@@ -130,21 +135,31 @@ def exclusive(path: Path, what: str, say=None) -> Iterator[None]:
             _held[key] -= 1
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(key)
-    owner = path.with_name(path.name + ".pid")
+    fd = os.open(key, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        lock.acquire(timeout=1)
-    except Timeout:
-        if say is not None:
-            say(f"waiting for {what} (held by pid {_read_pid(owner)})")
-        lock.acquire()
-    try:
-        owner.write_text(f"{os.getpid()}\n")
+        deadline, told = time.monotonic() + 1, False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline and not told:
+                    told = True
+                    if say is not None:
+                        say(f"waiting for {what} (held by pid {_read_pid(path)})")
+                    fcntl.flock(fd, fcntl.LOCK_EX)  # now simply wait
+                    break
+                time.sleep(0.02)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         _held[key] = 1
-        yield
+        try:
+            yield
+        finally:
+            _held.pop(key, None)
+            os.ftruncate(fd, 0)
     finally:
-        _held.pop(key, None)
-        lock.release()
+        os.close(fd)  # closing releases the flock
 
 
 def _read_pid(path: Path) -> str:

@@ -128,7 +128,7 @@ def test_waiting_is_said_only_after_a_second_and_names_the_holder(env, tmp_path)
     lock.parent.mkdir(parents=True, exist_ok=True)
     held = FileLock(str(lock))
     held.acquire()
-    Path(str(lock) + ".pid").write_text(f"{os.getpid()}\n")
+    lock.write_text(f"{os.getpid()}\n")
     try:
         waiting = Run(env, ["add", "spam"], project)
         wait_for(lambda: "waiting for project" in waiting.said(), "the message")
