@@ -13,7 +13,7 @@ import shlex
 from pathlib import Path
 
 from nupm.errors import NupmError
-from nupm.fsutil import make_temp_dir, remove_tree, replace_dir
+from nupm.fsutil import debris_in, make_temp_dir, pause_point, remove_tree, replace_dir
 from nupm.manifest import Manifest
 from nupm.paths import ENV_DESCRIPTION
 from nupm.store import StoreEntry
@@ -168,12 +168,16 @@ def write(env_dir: Path, description: dict, extra: dict[str, str] | None = None)
     files = {**generated_files(description), **(extra or {})}
     if is_current(env_dir, files, description):
         return False
+    for stale in debris_in(env_dir.parent):  # what a killed nupm left beside it
+        if stale.name.startswith(f"{env_dir.name}."):
+            remove_tree(stale)
     tmp = make_temp_dir(env_dir.parent, f"{env_dir.name}.tmp-")
     try:
         _fill(tmp, description)
         for name, content in files.items():
             (tmp / name).write_text(content, encoding="utf-8")
         os.chmod(tmp, 0o755)
+        pause_point("env-built")
         replace_dir(tmp, env_dir)
     except BaseException:
         remove_tree(tmp)

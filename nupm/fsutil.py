@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -33,7 +34,7 @@ def atomic_write(path: Path, data: str | bytes, mode: int | None = None) -> None
             mode = stat.S_IMODE(path.stat().st_mode)
         except FileNotFoundError:
             mode = 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_owner_tag()}", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(raw)
@@ -105,7 +106,7 @@ def replace_dir(new: Path, target: Path) -> None:
     if _exchange(new, target):
         remove_tree(new)  # `new` now holds the old content
         return
-    old = target.with_name(f"{target.name}.old-{os.getpid()}")
+    old = target.with_name(f"{target.name}.old-{_owner_tag()}0")
     os.rename(target, old)
     os.rename(new, target)
     remove_tree(old)
@@ -184,7 +185,40 @@ def pause_point(name: str) -> None:
 
 def make_temp_dir(parent: Path, prefix: str) -> Path:
     parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    return Path(tempfile.mkdtemp(prefix=prefix + _owner_tag(), dir=parent))
+
+
+# Every temporary name nupm makes ends in `pid<N>-<random>[.tmp]`: whatever a killed nupm left behind can be
+# told apart from a live one's work by asking whether process N still runs.
+_OWNED = re.compile(r"pid(\d+)-[A-Za-z0-9_]*(?:\.tmp)?\Z")
+
+
+def _owner_tag() -> str:
+    return f"pid{os.getpid()}-"
+
+
+def is_debris(name: str) -> bool:
+    """A temporary name left by a nupm process that no longer runs."""
+    found = _OWNED.search(name)
+    if found is None or not (".tmp" in name or ".old-" in name):
+        return False
+    pid = int(found.group(1))
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False
+
+
+def debris_in(directory: Path) -> list[Path]:
+    try:
+        return sorted(p for p in directory.iterdir() if is_debris(p.name))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 @contextlib.contextmanager

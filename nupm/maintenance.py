@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from nupm.fsutil import debris_in as fsutil_debris
 from nupm.fsutil import remove_tree, tree_hash
 from nupm.lock import LockedPackage
 from nupm.paths import ENV_DESCRIPTION, Home
@@ -93,21 +94,49 @@ def entries(home: Home) -> list[Entry]:
     return found
 
 
-def collect(home: Home, dry_run: bool) -> list[Entry]:
-    """Remove (or with dry_run only list) the store entries nothing uses."""
+def debris(home: Home) -> list[Path]:
+    """Temporary files and directories that killed nupm processes left behind (their owner no longer runs):
+    half-built store entries, environment directories and overlays, unpacked git trees, half-written files."""
+    places = [home.store, home.overlays, home.checkouts, home.git_mirrors, home.roots, home.locks,
+              *(sorted(home.generations.iterdir()) if home.generations.is_dir() else [])]
+    for env_dir in _environment_dirs(home):
+        places += [env_dir, env_dir.parent]
+    found: list[Path] = []
+    for place in places:
+        found += fsutil_debris(place)
+    return sorted(set(found))
+
+
+def _environment_dirs(home: Home) -> list[Path]:
+    dirs = []
+    for root in sorted(home.roots.glob("*.json")) if home.roots.is_dir() else []:
+        try:
+            env_dir = json.loads(root.read_text()).get("env_dir")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(env_dir, str):
+            dirs.append(Path(env_dir))
+    return dirs
+
+
+def collect(home: Home, dry_run: bool) -> tuple[list[Entry], list[Path]]:
+    """Remove (or with dry_run only list) the store entries nothing uses, and crash debris."""
     from filelock import FileLock
 
     home.locks.mkdir(parents=True, exist_ok=True)
     with FileLock(str(home.gc_lock)):
         live = live_entries(home, prune=not dry_run)
         dead = [e for e in entries(home) if e.name not in live]
+        leftovers = debris(home)
         if not dry_run:
             for entry in dead:
                 with FileLock(str(home.entry_lock(entry.path))):
                     entry.marker.unlink(missing_ok=True)  # marker first: a half-removed entry is incomplete
                     remove_tree(entry.path)
                     home.entry_lock(entry.path).unlink(missing_ok=True)
-    return dead
+            for path in leftovers:
+                remove_tree(path)
+    return dead, leftovers
 
 
 @dataclass(frozen=True)
@@ -135,6 +164,16 @@ def verify(home: Home) -> list[Problem]:
         if actual != recorded:
             problems.append(Problem(entry, f"content hash {actual} differs from the recorded {recorded}"))
     return problems
+
+
+def remove_incomplete(home: Home, entry: Entry) -> None:
+    """An entry without its marker is a build that never finished: nothing uses it, it can only go."""
+    from filelock import FileLock
+
+    home.locks.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(home.entry_lock(entry.path))):
+        if not entry.marker.is_file():
+            remove_tree(entry.path)
 
 
 def repair(home: Home, entry: Entry) -> str | None:

@@ -27,6 +27,7 @@ from nupm.manifest_edit import new_manifest
 from nupm.paths import LOCKFILE, MANIFEST, Home
 
 _NAME = re.compile(r"[a-z][a-z0-9_-]*\Z")
+GENERATION = "generation"  # in an overlay's directory: the number of the generation it holds
 _GENERATION = re.compile(r"(\d+)\.toml\Z")
 
 
@@ -91,8 +92,9 @@ def get(home: Home, name: str) -> Overlay:
 def all_overlays(home: Home) -> list[Overlay]:
     if not home.overlays.is_dir():
         return []
+    # Only valid names: a temp dir a killed nupm left (`work.tmp-…`) is never an environment.
     return [Overlay(home, p.name) for p in sorted(home.overlays.iterdir())
-            if not p.name.startswith(".") and (p / MANIFEST).is_file()]
+            if _NAME.match(p.name) and (p / MANIFEST).is_file()]
 
 
 def active(home: Home) -> Overlay | None:
@@ -119,10 +121,14 @@ def apply(overlay: Overlay, manifest_text: str, lock: Lock, change: str, lock_te
     overlay.home.overlays.mkdir(parents=True, exist_ok=True)
     with using_store(overlay.home, lock) as (entries, _):
         description = environment.describe(manifest, entries, overlay.dir, kind="global")
-        environment.write(overlay.dir, description, extra={MANIFEST: manifest_text, LOCKFILE: lock_text})
+        # The record first, then the swap that names it: a kill in between leaves a record that the
+        # directory does not name, which history skips and the next change replaces.
+        number = record_generation(overlay, manifest_text, lock_text, change)
+        pause_point("generation-recorded")
+        environment.write(overlay.dir, description,
+                          extra={MANIFEST: manifest_text, LOCKFILE: lock_text, GENERATION: f"{number}\n"})
         roots.register_root(overlay.home, overlay.dir)
         environment.check_links(overlay.dir, description)
-    record_generation(overlay, manifest_text, lock_text, change)
 
 
 def create(home: Home, name: str, say=None) -> Overlay:
@@ -165,13 +171,24 @@ def _toml_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)  # JSON string escapes are valid TOML basic strings
 
 
+def current_generation(overlay: Overlay) -> int | None:
+    """The generation the environment's directory holds (None for a directory from before it said)."""
+    try:
+        return int((overlay.dir / GENERATION).read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
 def generations(overlay: Overlay) -> list[Generation]:
+    """Every generation up to the current one: a record written just before a kill, never swapped in,
+    is not part of the history."""
     found = []
     if overlay.generations_dir.is_dir():
         for path in overlay.generations_dir.iterdir():
             if _GENERATION.match(path.name):
                 found.append(read_generation(path))
-    return sorted(found, key=lambda g: g.number)
+    current = current_generation(overlay)
+    return sorted((g for g in found if current is None or g.number <= current), key=lambda g: g.number)
 
 
 def read_generation(path: Path) -> Generation:
@@ -188,6 +205,8 @@ def record_generation(overlay: Overlay, manifest_text: str, lock_text: str, chan
     if existing and existing[-1].manifest == manifest_text and existing[-1].lock == lock_text:
         return existing[-1].number  # nothing changed: no new generation
     number = existing[-1].number + 1 if existing else 1
+    stale = overlay.generations_dir / f"{number:06d}.toml"  # recorded once, never swapped in: replaced
+    stale.unlink(missing_ok=True)
     overlay.generations_dir.mkdir(parents=True, exist_ok=True)
     date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     body = (f"number = {number}\ndate = {_toml_string(date)}\nchange = {_toml_string(change)}\n"

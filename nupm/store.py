@@ -16,7 +16,16 @@ from pathlib import Path
 from nupm import manifest as manifest_mod
 from nupm.activation.quoting import quote_nu
 from nupm.errors import NupmError
-from nupm.fsutil import atomic_write, copy_tree, make_read_only, make_temp_dir, remove_tree, replace_dir, tree_hash
+from nupm.fsutil import (
+    atomic_write,
+    copy_tree,
+    make_read_only,
+    make_temp_dir,
+    pause_point,
+    remove_tree,
+    replace_dir,
+    tree_hash,
+)
 from nupm.lock import LockedPackage
 from nupm.paths import Home
 from nupm.sources.source import fetch
@@ -114,11 +123,13 @@ def _write_marker(home: Home, pkg: LockedPackage, entry: Path, layout: dict) -> 
 
 def _install(home: Home, pkg: LockedPackage, entry: Path) -> None:
     tmp, layout = _build(home, pkg, entry)
+    pause_point("store-built")
     try:
         os.rename(tmp, entry)
     except BaseException:
         remove_tree(tmp)
         raise
+    pause_point("store-renamed")
     _write_marker(home, pkg, entry, layout)
 
 

@@ -12,11 +12,14 @@ from nupm.project import status
 
 def run_gc(args) -> int:
     home = Home.current()
-    dead = maintenance.collect(home, dry_run=args.dry_run)
+    dead, leftovers = maintenance.collect(home, dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
     for entry in dead:
         print(f"{verb} {entry.name}")
-    status(f"{verb} {len(dead)} store entr{'y' if len(dead) == 1 else 'ies'}")
+    for path in leftovers:
+        print(f"{verb} {path} (left by an interrupted nupm)")
+    status(f"{verb} {len(dead)} store entr{'y' if len(dead) == 1 else 'ies'}"
+           + (f" and {len(leftovers)} leftover{'s' if len(leftovers) != 1 else ''}" if leftovers else ""))
     return 0
 
 
@@ -40,6 +43,9 @@ def run_store(args) -> int:
             why = maintenance.repair(home, problem.entry)
             print(f"  {'repaired' if why is None else 'not repaired: ' + why}")
             failed += why is not None
+        elif args.repair:
+            maintenance.remove_incomplete(home, problem.entry)
+            print("  removed (the next install that needs it builds it again)")
         else:
             failed += 1
     status(f"{len(maintenance.entries(home))} entries checked, {len(problems)} problem(s)")
