@@ -149,11 +149,17 @@ def parse_toml(path: Path, text: str) -> dict:
         return tomllib.loads(text)
     except RecursionError:
         raise BadInput(path, 1, 1, "nested too deeply") from None
-    except tomllib.TOMLDecodeError as e:
-        m = _TOML_POS.match(str(e))
-        if m:
-            raise BadInput(path, int(m["line"]), int(m["col"]), m["what"]) from None
-        raise BadInput(path, 1, 1, str(e)) from None
+    except ValueError as e:
+        if not isinstance(e, tomllib.TOMLDecodeError):  # a number past Python's digit limit
+            raise BadInput(path, 1, 1, "a number is too long") from None
+        raise _toml_error(path, e) from None
+
+
+def _toml_error(path: Path, e: tomllib.TOMLDecodeError) -> BadInput:
+    m = _TOML_POS.match(str(e))
+    if m:
+        return BadInput(path, int(m["line"]), int(m["col"]), m["what"])
+    return BadInput(path, 1, 1, str(e))
 
 
 def read_text(path: Path) -> str:

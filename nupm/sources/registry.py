@@ -429,6 +429,8 @@ def _json(raw: bytes, where: str):
         raise BadInput(where, e.lineno, e.colno, e.msg) from None
     except RecursionError:
         raise BadInput(where, 1, 1, "nested too deeply") from None
+    except ValueError:  # a number past Python's digit limit
+        raise BadInput(where, 1, 1, "a number is too long") from None
 
 
 # -- opening registries -----------------------------------------------------------------------------
