@@ -242,6 +242,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("shell", nargs="?", choices=shells, help="default: detected")
     p.add_argument("--undo", action="store_true", help="remove exactly the block setup added")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    p = sub.add_parser("trust", help="let the cd hook activate this environment (like `direnv allow`)")
+    p.add_argument("dir", nargs="?", metavar="DIR", help="default: the current directory's project")
+    p = sub.add_parser("untrust", help="stop the cd hook from activating this environment")
+    p.add_argument("dir", nargs="?", metavar="DIR", help="default: the current directory's project")
     p = sub.add_parser("watch", help="re-lock and re-install when the manifest or path dependencies change")
 
     p = sub.add_parser("why", help="show why a package is in the environment")
@@ -261,7 +265,8 @@ def _dispatch(args: argparse.Namespace) -> int:
               "gc": "store", "store": "store", "cache": "store",
               "uninstall": "overlay", "overlay": "overlay",
               "new": "author", "check": "author", "test": "author", "publish": "author",
-              "hook": "hooks", "setup": "hooks", "watch": "watch", "registry": "registry",
+              "hook": "hooks", "setup": "hooks", "watch": "watch", "trust": "trust", "untrust": "trust",
+              "registry": "registry",
               "search": "discover", "info": "discover", "outdated": "discover"}[args.command]
     handler = getattr(import_module(f"nupm.commands.{module}"), f"run_{args.command}")
     return handler(args) or 0

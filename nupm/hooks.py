@@ -58,8 +58,11 @@ def _completion(shell: str) -> str:
             f'extern "nupm" [command?: string@"nu-complete nupm", ...args: string]')
 
 
-def render(shell: str) -> str:
+def render(shell: str, home: Home | None = None) -> str:
     text = (hooks_dir() / f"nupm.{shell}").read_text(encoding="utf-8")
+    trusted = str((home or Home.current()).trusted)
+    quote = {"bash": quote_posix, "zsh": quote_posix, "fish": quote_fish, "nu": quote_nu}[shell]
+    text = text.replace("__NUPM_TRUST_DIR__", quote(trusted))
     return text.replace(f"__NUPM_COMPLETION_{shell.upper()}__", _completion(shell))
 
 

@@ -9,6 +9,7 @@ NUPM_HOME (default: platformdirs' user_data_dir("nupm")) holds:
   overlays/                          named global environments
   roots/                             gc roots: one file per environment that uses the store
   generations/<name>/<n>.toml        every state a global environment has had (manifest and lock)
+  trusted/<project root>/.nupm-trust the project environments the cd hooks may activate
 A project keeps its generated environment in <project>/.nupm/.
 
 HTTP responses (registry files, archives) are cached apart from NUPM_HOME, in the user cache dir
@@ -105,6 +106,11 @@ class Home:
     @property
     def generations(self) -> Path:
         return self.root / "generations"
+
+    @property
+    def trusted(self) -> Path:
+        """Records of the project environments the cd hooks may activate (nupm.trust)."""
+        return self.root / "trusted"
 
     @property
     def overlays(self) -> Path:

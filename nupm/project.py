@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from nupm import environment, roots, store
+from nupm import environment, roots, store, trust
 from nupm import lock as lock_mod
 from nupm import manifest as manifest_mod
 from nupm.errors import NupmError
@@ -204,6 +204,7 @@ def install_lock(project: Project, lock: Lock) -> InstallReport:
             environment.check_links(project.env_dir, description)
         report = InstallReport(len(entries), fetched, changed)
     environment.touch_stamp(project.env_dir, [project.manifest.path, project.lock_path])
+    trust.vouch(home, project.root, project.env_dir)  # nupm built it, or checked it is what nupm builds
     return report
 
 

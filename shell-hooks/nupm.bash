@@ -17,6 +17,17 @@ _nupm_hook_root() {
     if [ -f /.nupm/stamp ]; then _nupm_root=/; fi
 }
 
+# Where nupm records the environments it built (or the user trusted); nothing else is ever sourced.
+_NUPM_TRUST_DIR=__NUPM_TRUST_DIR__
+
+_nupm_hook_trusted() {
+    # $1: project root, $2: its stamp, $3: the file to source. Builtins only: `-nt` compares mtimes.
+    local record="$_NUPM_TRUST_DIR$1/.nupm-trust" kept=
+    [ -f "$record" ] || return 1
+    IFS= read -r kept < "$record" || true
+    [ -n "$kept" ] && [ "$kept" = "$2" ] && ! [ "$1/.nupm/stamp" -nt "$record" ] && ! [ "$3" -nt "$record" ]
+}
+
 _nupm_hook_stale() {
     [ "$1/nupm.toml" -nt "$1/.nupm/stamp" ] || [ "$1/nupm.lock" -nt "$1/.nupm/stamp" ]
 }
@@ -42,7 +53,19 @@ _nupm_hook() {
         fi
         _NUPM_HOOK_ROOT=$_nupm_root
         _NUPM_HOOK_STAMP=$stamp
-        if [ -n "$_nupm_root" ]; then source "$_nupm_root/.nupm/activate.bash"; fi
+        if [ -z "$_nupm_root" ]; then
+            :
+        elif _nupm_hook_trusted "$_nupm_root" "$stamp" "$_nupm_root/.nupm/activate.bash"; then
+            _NUPM_HOOK_REFUSED=
+            source "$_nupm_root/.nupm/activate.bash"
+        else
+            # Not ours: look again at every prompt (a `nupm install` or `nupm trust` may vouch for it), say so once.
+            _NUPM_HOOK_ROOT= _NUPM_HOOK_STAMP=
+            if [ "${_NUPM_HOOK_REFUSED-}" != "$_nupm_root:$stamp" ]; then
+                echo "nupm: $_nupm_root has an environment nupm did not build here; run nupm install" >&2
+                _NUPM_HOOK_REFUSED="$_nupm_root:$stamp"
+            fi
+        fi
     fi
     unset _nupm_root
     return $last

@@ -6,6 +6,18 @@
 if not set -q _nupm_hook_fish
     set -g _nupm_hook_fish 1
 
+    # Where nupm records the environments it built (or the user trusted); nothing else is ever sourced.
+    set -g _nupm_trust_dir __NUPM_TRUST_DIR__
+
+    function _nupm_hook_trusted --argument-names root stamp file
+        # Builtins only: `test -nt` compares mtimes.
+        set -l record "$_nupm_trust_dir$root/.nupm-trust"
+        test -f "$record"; or return 1
+        set -l kept
+        read kept < "$record"
+        test -n "$kept"; and test "$kept" = "$stamp"; and not test "$root/.nupm/stamp" -nt "$record"; and not test "$file" -nt "$record"
+    end
+
     function _nupm_hook --on-event fish_prompt --on-variable PWD
         set -l last $status
         set -l dir $PWD
@@ -40,8 +52,18 @@ if not set -q _nupm_hook_fish
             end
             set -g _nupm_hook_root $root
             set -g _nupm_hook_stamp $stamp
-            if test -n "$root"
+            if test -z "$root"
+            else if _nupm_hook_trusted $root "$stamp" "$root/.nupm/activate.fish"
+                set -g _nupm_hook_refused
                 source "$root/.nupm/activate.fish"
+            else
+                # Not ours: look again at every prompt (a `nupm install` or `nupm trust` may vouch for it), say so once.
+                set -g _nupm_hook_root
+                set -g _nupm_hook_stamp
+                if test "$_nupm_hook_refused" != "$root:$stamp"
+                    echo "nupm: $root has an environment nupm did not build here; run nupm install" >&2
+                    set -g _nupm_hook_refused "$root:$stamp"
+                end
             end
         end
         return $last

@@ -12,6 +12,17 @@ if ($env._NUPM_HOOK_NU? | is-empty) {
     $env._NUPM_HOOK_NU = ($temp | path join $"nupm-hook-($nu.pid)" "nupm-project.nu")
     mkdir ($env._NUPM_HOOK_NU | path dirname)
 
+    # Where nupm records the environments it built (or the user trusted); nothing else is ever sourced.
+    let trust_dir = __NUPM_TRUST_DIR__
+    let trusted = {|root: string, stamp: string|
+        let record = $"($trust_dir)($root)/.nupm-trust"
+        if not ($record | path exists) { return false }
+        let since = (ls $record).0.modified
+        let kept = (open --raw $record | str trim)
+        let sourced = ([stamp .hook.nu] | each {|f| $root | path join ".nupm" $f } | where {|f| $f | path exists })
+        ($kept != "") and ($kept == $stamp) and ($sourced | all {|f| (ls $f).0.modified <= $since })
+    }
+
     let decide = {||
         mut dir = $env.PWD
         mut root = ""
@@ -40,7 +51,18 @@ if ($env._NUPM_HOOK_NU? | is-empty) {
         let changed = $root != $active or $stamp != ($env._NUPM_HOOK_STAMP? | default "")
         $env._NUPM_HOOK_HIDE = $changed and $active != ""
         $env._NUPM_HOOK_USE = $changed and $root != ""
+        if $env._NUPM_HOOK_USE and not (do $trusted $root $stamp) {
+            # Not ours: look again at every prompt (a `nupm install` or `nupm trust` may vouch for it), say so once.
+            $env._NUPM_HOOK_USE = false
+            $env._NUPM_HOOK_ROOT = ""
+            $env._NUPM_HOOK_STAMP = ""
+            if $env._NUPM_HOOK_REFUSED? != $"($root):($stamp)" {
+                print --stderr $"nupm: ($root) has an environment nupm did not build here; run nupm install"
+                $env._NUPM_HOOK_REFUSED = $"($root):($stamp)"
+            }
+        }
         if $env._NUPM_HOOK_USE {
+            $env._NUPM_HOOK_REFUSED = ""
             open --raw ($root | path join ".nupm" ".hook.nu") | save --force $env._NUPM_HOOK_NU
             $env._NUPM_HOOK_NEXT = {root: $root, stamp: $stamp}
         }

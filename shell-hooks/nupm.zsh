@@ -6,6 +6,17 @@
 if [[ -z "${_NUPM_HOOK_ZSH-}" ]]; then
 typeset -g _NUPM_HOOK_ZSH=1
 
+# Where nupm records the environments it built (or the user trusted); nothing else is ever sourced.
+typeset -g _NUPM_TRUST_DIR=__NUPM_TRUST_DIR__
+
+_nupm_hook_trusted() {
+    # $1: project root, $2: its stamp, $3: the file to source. Builtins only: `-nt` compares mtimes.
+    local record="$_NUPM_TRUST_DIR$1/.nupm-trust" kept=
+    [[ -f "$record" ]] || return 1
+    IFS= read -r kept < "$record" || true
+    [[ -n "$kept" && "$kept" == "$2" && ! "$1/.nupm/stamp" -nt "$record" && ! "$3" -nt "$record" ]]
+}
+
 _nupm_hook() {
     local last=$? stamp= dir=$PWD root=
     while [[ -n "$dir" ]]; do
@@ -29,7 +40,19 @@ _nupm_hook() {
             _nupm_deactivate_project
         fi
         typeset -g _NUPM_HOOK_ROOT=$root _NUPM_HOOK_STAMP=$stamp
-        if [[ -n "$root" ]]; then source "$root/.nupm/activate.zsh"; fi
+        if [[ -z "$root" ]]; then
+            :
+        elif _nupm_hook_trusted "$root" "$stamp" "$root/.nupm/activate.zsh"; then
+            typeset -g _NUPM_HOOK_REFUSED=
+            source "$root/.nupm/activate.zsh"
+        else
+            # Not ours: look again at every prompt (a `nupm install` or `nupm trust` may vouch for it), say so once.
+            typeset -g _NUPM_HOOK_ROOT= _NUPM_HOOK_STAMP=
+            if [[ "${_NUPM_HOOK_REFUSED-}" != "$root:$stamp" ]]; then
+                print -u2 "nupm: $root has an environment nupm did not build here; run nupm install"
+                typeset -g _NUPM_HOOK_REFUSED="$root:$stamp"
+            fi
+        fi
     fi
     return $last
 }

@@ -318,3 +318,57 @@ def test_hooks_work_under_nounset_and_keep_existing_prompt_commands(world):
                   "echo \"env=$NUPM_ENV ${#precmd_functions}\"; cd /; echo \"env=${NUPM_ENV-none}\"")
         out = subprocess.run(["zsh", "-f", "-c", script], env=world["shell_env"], capture_output=True, text=True)
         assert out.stdout.split("\n")[:2] == ["env=a 1", "env=none"], out.stderr
+
+
+def _foreign_environment(directory: Path, marker: Path) -> None:
+    """What a cloned repository could commit: a .nupm/ whose every sourced file would run a command."""
+    env_dir = directory / ".nupm"
+    env_dir.mkdir(parents=True)
+    (env_dir / "stamp").write_text("0123456789abcdef\n")
+    for name in ("activate.bash", "activate.zsh", "activate.fish"):
+        (env_dir / name).write_text(f"touch '{marker}'\n")
+    (env_dir / ".hook.nu").write_text(f"export-env {{ ^touch '{marker}' }}\n")
+
+
+@pytest.mark.parametrize("shell", sh.shell_params())
+def test_cd_into_a_foreign_environment_sources_nothing_and_says_so_once(shell, world, tmp_path):
+    env = world["env"]
+    marker = tmp_path / "pwned"
+    evil = env.tmp / "evil"
+    _foreign_environment(evil, marker)
+    s = session(world, shell)
+    said = s.run("cd evil") + s.run("") + s.run("")
+    assert said.count("has an environment nupm did not build here; run nupm install") == 1, said
+    assert not marker.exists()
+    s.run("cd ..")
+    assert not marker.exists()
+    # Trusted by hand, it is activated at the next visit...
+    env.ok("trust", str(evil))
+    s.run("cd evil")
+    assert marker.exists()
+    marker.unlink()
+    s.run("cd ..")
+    # ...until its files change after the trust.
+    time.sleep(0.02)  # a later mtime than the trust record
+    for name in ("activate.bash", "activate.zsh", "activate.fish", ".hook.nu"):
+        path = evil / ".nupm" / name
+        path.write_text(path.read_text() + "\n")
+    said = s.run("cd evil")
+    assert "nupm did not build here" in said and not marker.exists()
+    s.close()
+
+
+def test_an_environment_nupm_built_is_trusted_only_where_it_was_built(world):
+    from nupm import trust
+    from nupm.paths import Home
+
+    home = Home(world["env"].home)
+    a = world["a"]
+    assert trust.is_trusted(home, a, a / ".nupm")
+    copy = world["env"].tmp / "copy-of-a"
+    shutil.copytree(a, copy, symlinks=True)
+    assert not trust.is_trusted(home, copy, copy / ".nupm")
+    world["env"].ok("untrust", str(a))
+    assert not trust.is_trusted(home, a, a / ".nupm")
+    world["env"].ok("install", cwd=a)  # nupm checks it is what it builds, and vouches for it again
+    assert trust.is_trusted(home, a, a / ".nupm")
