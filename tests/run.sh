@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh machine: installs zsh, fish, git, tmux and nginx (Debian packages), Nushell (npm
+# The whole test suite, from a fresh machine: installs zsh, fish, git, tmux, strace and nginx (Debian packages), Nushell (npm
 # package `nushell`, pinned: the newest and the oldest version nupm supports), nupm itself with a plain
 # `pip install .` into a venv, and the test tools; then ruff, pytest, and the nu tests again on the oldest nu.
 set -euo pipefail
@@ -11,7 +11,7 @@ TOOLS=${NUPM_TOOLS:-$PWD/.tools}
 mkdir -p "$TOOLS"
 
 missing=()
-for cmd in zsh fish git tmux; do command -v "$cmd" >/dev/null || missing+=("$cmd"); done
+for cmd in zsh fish git tmux strace; do command -v "$cmd" >/dev/null || missing+=("$cmd"); done
 # nginx serves registries and git repositories over HTTP in the tests (it lives in /usr/sbin).
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 if ((${#missing[@]})); then

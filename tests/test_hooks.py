@@ -280,14 +280,51 @@ def test_no_process_starts_when_nothing_changed(shell, world, tmp_path):
     s = session(world, shell)
     s.run("cd a")
     assert s.var("NUPM_ENV") == "a"
-    for _ in range(100):
-        s.run("")
-    s.run("cd sub/inner")
-    s.run("cd ../..")
-    for _ in range(20):
-        s.run("")
+    with ProcessCount(s, tmp_path) as count:
+        for _ in range(100):
+            s.run("")
+        s.run("cd sub/inner")
+        s.run("cd ../..")
+        for _ in range(20):
+            s.run("")
     assert not calls.exists(), calls.read_text()
+    assert count.started == [], count.started  # not one process, of any kind, was started
+    with ProcessCount(s, tmp_path) as control:  # and the count does see one when there is one
+        s.run("^env" if shell == "nu" else "command env > /dev/null")
+    assert control.started, "strace saw no process: the count above proves nothing"
     s.close()
+
+
+class ProcessCount:
+    """Every process the shell starts meanwhile (fork, vfork, clone without CLONE_THREAD, execve), seen by
+    strace attached to the shell: not only the commands a stand-in on PATH would catch."""
+
+    def __init__(self, s: Session, tmp: Path):
+        if not shutil.which("strace"):
+            pytest.skip("SKIPPED LOUDLY: strace is not installed (tests/run.sh installs it)")
+        if isinstance(s, TmuxSession):
+            self.pid = int(s._tmux("display-message", "-p", "-t", "t", "#{pane_pid}").strip())
+        else:
+            self.pid = s.child.pid
+        self.out, self.err = tmp / "strace.out", tmp / "strace.err"
+        self.started: list[str] = []
+
+    def __enter__(self):
+        with open(self.err, "w") as err:
+            self.proc = subprocess.Popen(["strace", "-f", "-e", "trace=fork,vfork,clone,clone3,execve",
+                                          "-o", str(self.out), "-p", str(self.pid)], stderr=err)
+        deadline = time.time() + 20
+        while "attached" not in self.err.read_text():
+            assert time.time() < deadline and self.proc.poll() is None, self.err.read_text()
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.send_signal(2)  # detach
+        self.proc.wait(timeout=20)
+        lines = self.out.read_text().splitlines() if self.out.exists() else []
+        self.started = [line for line in lines if re.search(r"\b(fork|vfork|clone3?|execve)\(", line)
+                        and "CLONE_THREAD" not in line]
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh"])
