@@ -117,7 +117,9 @@ def generated_files(description: dict) -> dict[str, str]:
 
     from nupm.activation.render import render_all
 
-    files = {ENV_DESCRIPTION: render_description(description), **render_all(description)}
+    # `name`: what the hooks call the environment in their messages, read with a builtin.
+    files = {ENV_DESCRIPTION: render_description(description), **render_all(description),
+             "name": description["name"] + "\n"}
     raw = "\0".join(files[k] for k in sorted(files)).encode()
     return {**files, STAMP: f"{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}\n"}
 

@@ -61,3 +61,10 @@ def caret_ranges(reqs: list[Requirement], versions: dict[str, str]) -> list[Requ
             req = replace(req, range=Range("^" + versions[req.name]))
         out.append(req)
     return out
+
+
+def with_registry(text: str, name: str, location: str) -> str:
+    """`[registries] name = location` added to a manifest."""
+    from nupm.registries import edit
+
+    return edit(text, "add", name, location, is_config=False)

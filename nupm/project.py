@@ -203,9 +203,16 @@ def install_lock(project: Project, lock: Lock) -> InstallReport:
             roots.register_root(home, project.env_dir)
             environment.check_links(project.env_dir, description)
         report = InstallReport(len(entries), fetched, changed)
-    environment.touch_stamp(project.env_dir, [project.manifest.path, project.lock_path])
-    trust.vouch(home, project.root, project.env_dir)  # nupm built it, or checked it is what nupm builds
+    mark_current(project)
     return report
+
+
+def mark_current(project: Project) -> None:
+    """The environment matches the manifest and lock as they are now on disk: the hooks must neither call it
+    out of date nor refuse it (nupm built it, or checked it is what nupm builds). Call it again after
+    writing the manifest or the lock."""
+    environment.touch_stamp(project.env_dir, [project.manifest.path, project.lock_path])
+    trust.vouch(Home.current(), project.root, project.env_dir)
 
 
 def _fill_store(home: Home, lock: Lock) -> tuple[list, int]:

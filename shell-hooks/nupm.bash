@@ -39,7 +39,9 @@ _nupm_hook() {
         if [ "${NUPM_AUTO_INSTALL-}" = 1 ]; then
             command nupm -C "$_nupm_root" install || true
         elif [ "${_NUPM_HOOK_WARNED-}" != "$_nupm_root" ]; then
-            echo "nupm: ${_nupm_root##*/} is out of date, run nupm install" >&2
+            local name=${_nupm_root##*/}
+            if [ -f "$_nupm_root/.nupm/name" ]; then IFS= read -r name < "$_nupm_root/.nupm/name" || true; fi
+            echo "nupm: $name is out of date, run nupm install" >&2
             _NUPM_HOOK_WARNED=$_nupm_root
         fi
     else

@@ -36,7 +36,11 @@ if not set -q _nupm_hook_fish
             if test "$NUPM_AUTO_INSTALL" = 1
                 command nupm -C $root install
             else if test "$_nupm_hook_warned" != "$root"
-                echo "nupm: "(string split -r -m1 / -- $root)[-1]" is out of date, run nupm install" >&2
+                set -l name (string split -r -m1 / -- $root)[-1]
+                if test -f "$root/.nupm/name"
+                    read name < "$root/.nupm/name"
+                end
+                echo "nupm: $name is out of date, run nupm install" >&2
                 set -g _nupm_hook_warned $root
             end
         else

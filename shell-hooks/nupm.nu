@@ -40,7 +40,9 @@ if ($env._NUPM_HOOK_NU? | is-empty) {
             if $stale and ($env.NUPM_AUTO_INSTALL? == "1") {
                 do --ignore-errors { ^nupm -C $root install }
             } else if $stale and ($env._NUPM_HOOK_WARNED? != $root) {
-                print --stderr $"nupm: ($root | path basename) is out of date, run nupm install"
+                let named = ($root | path join ".nupm" "name")
+                let name = if ($named | path exists) { open --raw $named | str trim } else { $root | path basename }
+                print --stderr $"nupm: ($name) is out of date, run nupm install"
                 $env._NUPM_HOOK_WARNED = $root
             } else if not $stale {
                 $env._NUPM_HOOK_WARNED = ""

@@ -28,7 +28,9 @@ _nupm_hook() {
         if [[ "${NUPM_AUTO_INSTALL-}" == 1 ]]; then
             command nupm -C "$root" install || true
         elif [[ "${_NUPM_HOOK_WARNED-}" != "$root" ]]; then
-            print -u2 "nupm: ${root:t} is out of date, run nupm install"
+            local name=${root:t}
+            if [[ -f "$root/.nupm/name" ]]; then IFS= read -r name < "$root/.nupm/name" || true; fi
+            print -u2 "nupm: $name is out of date, run nupm install"
             typeset -g _NUPM_HOOK_WARNED=$root
         fi
     else

@@ -14,7 +14,7 @@ from nupm import project as proj
 from nupm.errors import NupmError, UsageError
 from nupm.fsutil import pause_point, read_for_edit, write_edited
 from nupm.manifest import Requirement
-from nupm.manifest_edit import caret_ranges, with_dependencies, without_dependencies
+from nupm.manifest_edit import caret_ranges, with_dependencies, with_registry, without_dependencies
 from nupm.paths import MANIFEST
 from nupm.versions import Range, VersionError
 
@@ -26,7 +26,7 @@ def _editable(project: proj.Project) -> tuple[str, str]:
     return read_for_edit(project.manifest.path)
 
 
-def _requirements(args, project: proj.Project) -> list[Requirement]:
+def _requirements(args, project: proj.Project, registry: str | None) -> list[Requirement]:
     if (args.tag or args.rev or args.branch) and not args.git:
         raise UsageError("--tag, --rev and --branch go with --git")
     if args.path or args.git:
@@ -37,17 +37,31 @@ def _requirements(args, project: proj.Project) -> list[Requirement]:
     for spec in args.specs:
         name, range_text = manifest_mod.parse_spec(spec)
         _check_name(name)
-        reqs.append(Requirement(name, _range(range_text or "*"), registry=_pinned_registry(args)))
+        reqs.append(Requirement(name, _range(range_text or "*"), registry=registry))
     return reqs
 
 
-def _pinned_registry(args) -> str | None:
-    """A registry named on the command line is pinned in the manifest only if it is a configured name."""
+def _named_registry(args, project: proj.Project) -> tuple[str | None, tuple[str, str] | None]:
+    """The registry `--registry` names, as the dependency will be pinned to, and the [registries] entry to
+    add when it was a path or URL the project does not know yet (recorded, as uv records an index, so the
+    next add or update finds it again)."""
     if not args.registry:
-        return None
-    from nupm.config import load_config
+        return None, None
+    known = proj.registry_locations(project.manifest)
+    if args.registry in known:
+        return args.registry, None
+    from nupm.registries import checked_location
+    from nupm.sources.registry import registry_label
 
-    return args.registry if args.registry in load_config().registries else None
+    written = checked_location(args.registry, Path.cwd(), project.root)
+    absolute = written if "://" in written else str((project.root / written).resolve())
+    for name, location in known.items():
+        if location == absolute:
+            return name, None
+    name = registry_label(absolute)
+    while name in known:
+        name += "-1"
+    return name, (name, written)
 
 
 def _check_name(name: str) -> None:
@@ -89,19 +103,23 @@ def run_add(args) -> int:
 def _add(args, project: proj.Project) -> int:
     old_text, newline = _editable(project)
     pause_point("add-read")
-    reqs = _requirements(args, project)
+    registry, recorded = _named_registry(args, project)
+    reqs = _requirements(args, project, registry)
     if any(r.name == project.manifest.name for r in reqs):
         raise UsageError(f"a package cannot depend on itself ({project.manifest.name})")
+    if recorded:
+        old_text = with_registry(old_text, *recorded)
     path = project.manifest.path
     trial = proj.Project(manifest_mod.load_toml_text(path, with_dependencies(old_text, reqs)))
     keep = proj.read_lock(project)
-    lock = proj.resolve_lock(trial, args.registry, keep=keep, unlock={r.name for r in reqs})
+    lock = proj.resolve_lock(trial, registry, keep=keep, unlock={r.name for r in reqs})
     final_text = with_dependencies(old_text, caret_ranges(reqs, {p.name: p.version for p in lock.packages}))
     final = proj.Project(manifest_mod.load_toml_text(path, final_text))
     lock.requirements = proj.lock_mod.requirement_table(final.manifest)
     report = proj.install_lock(final, lock)  # store entries first: the old env keeps working on failure
     write_edited(path, final_text, newline)
     proj.write_lock(final, lock)
+    proj.mark_current(final)
     for req in caret_ranges(reqs, {p.name: p.version for p in lock.packages}):
         proj.status(f"Added {req.name} {req.describe()}")
     _summary(report)
@@ -125,6 +143,7 @@ def _remove(args, project: proj.Project) -> int:
     report = proj.install_lock(final, lock)
     write_edited(path, final_text, newline)
     proj.write_lock(final, lock)
+    proj.mark_current(final)
     proj.status(f"Removed {', '.join(args.names)}")
     _summary(report)
     return 0

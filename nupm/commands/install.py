@@ -54,6 +54,7 @@ def _update_project(args, project: proj.Project) -> int:
     lock = proj.resolve_lock(project, args.registry, keep=old, unlock=unlock)
     report = proj.install_lock(project, lock)
     proj.write_lock(project, lock)
+    proj.mark_current(project)
     for pkg in lock.packages:
         if before.get(pkg.name) != pkg.version:
             proj.status(f"Updated {pkg.name} {before.get(pkg.name, '(new)')} -> {pkg.version}")

@@ -21,7 +21,13 @@ class _Changes:
         self.pending: float | None = None
         self.lock = threading.Lock()
 
+    # Only what changes content: watchdog also reports opens and closes, and a sync reads the very files
+    # it watches, so reacting to those would loop forever while idle.
+    CHANGES = frozenset({"modified", "created", "deleted", "moved", "closed"})
+
     def dispatch(self, event) -> None:
+        if event.event_type not in self.CHANGES or (event.event_type == "modified" and event.is_directory):
+            return
         path = Path(getattr(event, "dest_path", "") or event.src_path)
         if ".nupm" in path.parts or ".git" in path.parts:
             return
