@@ -91,6 +91,8 @@ def _add_overlay_commands(sub) -> None:
     q = ov.add_parser("import", help="recreate an exported global environment exactly")
     q.add_argument("file")
     q.add_argument("--name", help="a different name for it")
+    q.add_argument("-y", "--yes", action="store_true", help="accepted like the other overlay commands (import "
+                   "only creates, so it never asks)")
     q = ov.add_parser("history", help="the generations of a global environment")
     q.add_argument("name")
     q.add_argument("--json", action="store_true", help="one JSON document on stdout")

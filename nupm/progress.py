@@ -80,6 +80,11 @@ class Live(Quiet):
                 self.task = None
 
 
+def count(n: int, noun: str) -> str:
+    """`1 package`, `2 packages`."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def human_size(size: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if size < 1024 or unit == "GiB":

@@ -43,6 +43,9 @@ def create(name: str, kind: str, target: Path, git: bool) -> list[Path]:
     tmp = make_temp_dir(target.parent, f".{target.name}.tmp-")
     try:
         files = _render(source, tmp, name, kind)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp made it 0700; the package root is an ordinary directory
         if target.exists():
             target.rmdir()
         os.rename(tmp, target)

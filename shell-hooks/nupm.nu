@@ -10,6 +10,15 @@
 if ($env._NUPM_HOOK_NU? | is-empty) {
     let temp = ([$nu.temp-dir? $nu.temp-path? "/tmp"] | compact | first)  # renamed temp-dir in nu 0.10x
     $env._NUPM_HOOK_NU = ($temp | path join $"nupm-hook-($nu.pid)" "nupm-project.nu")
+    # Sessions that ended left their directory behind: remove those whose nu no longer runs (`ps` and `ls`
+    # are builtins; this runs once, when the shell starts).
+    try {
+        let running = (ps | get pid)
+        ls ($temp | path join "nupm-hook-*" | into glob) | where type == dir | each {|d|
+            let pid = ($d.name | path basename | str replace "nupm-hook-" "")
+            if ($pid =~ '^[0-9]+$') and (($pid | into int) not-in $running) { rm --recursive --force $d.name }
+        } | ignore
+    }
     mkdir ($env._NUPM_HOOK_NU | path dirname)
 
     # Where nupm records the environments it built (or the user trusted); nothing else is ever sourced.

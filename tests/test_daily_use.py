@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from conftest import make_project, make_registry
+from conftest import NU, make_project, make_registry, needs_nu
 
 
 def test_a_registry_named_by_path_on_the_command_line_is_remembered(env, tmp_path):
@@ -62,3 +62,44 @@ def test_watch_does_nothing_while_nothing_changes(env, tmp_path):
         watcher.send_signal(2)
         rest = watcher.communicate(timeout=10)[0]
     assert rest.count("nupm watch: app") == 0, rest
+
+
+@needs_nu
+def test_the_nu_hook_removes_what_ended_sessions_left_in_the_temp_dir(env, tmp_path):
+    temp = tmp_path / "tmpdir"
+    temp.mkdir()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (temp / f"nupm-hook-{dead.pid}").mkdir()
+    (temp / f"nupm-hook-{dead.pid}" / "nupm-project.nu").write_text("")
+    hook = env.tmp / "hook.nu"
+    hook.write_text(env.ok("hook", "nu").stdout)
+    variables = {**env.vars, "TMPDIR": str(temp)}
+    first = subprocess.run([NU, "-n", "-c", f"source '{hook}'; print $nu.pid"], env=variables,
+                           capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert not (temp / f"nupm-hook-{dead.pid}").exists()
+    subprocess.run([NU, "-n", "-c", f"source '{hook}'"], env=variables, check=True, capture_output=True)
+    assert not (temp / f"nupm-hook-{first.stdout.strip()}").exists()  # the first session's, once it ended
+
+
+def test_small_things(env, tmp_path):
+    env.configure(main=make_registry(tmp_path / "reg", [("spam", "1.0.0", {})]))
+    made = env.ok("new", "fresh", "--no-git")
+    assert (env.tmp / "fresh").stat().st_mode & 0o777 == 0o777 & ~_umask(), made.stderr
+    env.ok("overlay", "new", "work")
+    exported = env.tmp / "work.toml"
+    env.ok("overlay", "export", "work", "-o", str(exported))
+    env.ok("overlay", "import", str(exported), "--name", "copy", "-y")
+    proc = env.run("overlay", "rollback", "work", "--to", "99", "-y")
+    assert proc.returncode == 1 and "no generation 99" in proc.stderr and "return to" not in proc.stderr
+    project = make_project(env.tmp / "one", deps={"spam": "^1"})
+    assert "1 package " in env.ok("install", cwd=project).stderr + " "
+
+
+def _umask() -> int:
+    import os
+
+    current = os.umask(0)
+    os.umask(current)
+    return current

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from nupm import discover
 from nupm import project as proj
+from nupm.progress import count
 
 
 def _manifest():
@@ -60,7 +61,7 @@ def run_outdated(args) -> int:
         return 0
     stale = [r for r in rows if r["outdated"]]
     if not stale:
-        proj.status(f"all {len(rows)} registry packages are at their newest version")
+        proj.status(f"all {count(len(rows), 'registry package')} are at their newest version")
         return 0
     _table([["package", "locked", "allowed", "newest"]]
            + [[r["name"], r["locked"], r["allowed"] or "-", r["newest"] or "-"] for r in stale])

@@ -16,6 +16,7 @@ from nupm.fsutil import pause_point, read_for_edit, write_edited
 from nupm.manifest import Requirement
 from nupm.manifest_edit import caret_ranges, with_dependencies, with_registry, without_dependencies
 from nupm.paths import MANIFEST
+from nupm.progress import count
 from nupm.versions import Range, VersionError
 
 
@@ -150,4 +151,4 @@ def _remove(args, project: proj.Project) -> int:
 
 
 def _summary(report: proj.InstallReport) -> None:
-    proj.status(f"{report.packages} packages in the environment, {report.fetched} newly added to the store")
+    proj.status(f"{count(report.packages, 'package')} in the environment, {report.fetched} newly added to the store")

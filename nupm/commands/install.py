@@ -6,14 +6,15 @@ from pathlib import Path
 
 from nupm import project as proj
 from nupm.errors import NupmError
+from nupm.progress import count
 
 
 def _report(report: proj.InstallReport) -> None:
     if report.fetched or report.env_changed:
-        proj.status(f"Installed {report.packages} packages ({report.fetched} new in the store); "
+        proj.status(f"Installed {count(report.packages, 'package')} ({report.fetched} new in the store); "
                     f"environment written to .nupm/")
     else:
-        proj.status(f"Up to date: {report.packages} packages")
+        proj.status(f"Up to date: {count(report.packages, 'package')}")
 
 
 def run_install(args) -> int:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from nupm import project as proj
 from nupm.paths import LOCKFILE
+from nupm.progress import count
 
 
 def run_lock(args) -> int:
@@ -26,5 +27,5 @@ def _lock(args, project: proj.Project) -> int:
         return 0
     lock = old if not reasons else proj.resolve_lock(project, args.registry, keep=old)
     changed = proj.write_lock(project, lock)
-    proj.status(f"{'Locked' if changed else 'Up to date:'} {len(lock.packages)} packages")
+    proj.status(f"{'Locked' if changed else 'Up to date:'} {count(len(lock.packages), 'package')}")
     return 0

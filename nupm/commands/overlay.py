@@ -17,6 +17,7 @@ from nupm.fsutil import atomic_write, pause_point
 from nupm.manifest import Requirement
 from nupm.manifest_edit import caret_ranges, with_dependencies, without_dependencies
 from nupm.paths import Home
+from nupm.progress import count
 from nupm.versions import Range, VersionError
 
 
@@ -198,7 +199,7 @@ def _export(args, home: Home) -> int:
 
 def _import(args, home: Home) -> int:
     overlay = overlays.import_file(home, Path(args.file), args.name, proj.status)
-    proj.status(f"Imported global environment {overlay.name} ({len(overlay.lock().packages)} packages)")
+    proj.status(f"Imported global environment {overlay.name} ({count(len(overlay.lock().packages), 'package')})")
     return 0
 
 
@@ -220,6 +221,9 @@ def _rollback_held(args, home: Home) -> int:
     overlay = overlays.get(home, args.name)
     history = overlays.generations(overlay)
     wanted = args.to if args.to is not None else (history[-1].number - 1 if history else 0)
+    if wanted not in {g.number for g in history}:  # refused before anything is announced
+        known = ", ".join(str(g.number) for g in history) or "none"
+        raise NupmError(f"{overlay.name} has no generation {wanted} (it has {known})")
     confirm([f"return to generation {wanted}"], f"roll back global environment {overlay.name}", args.yes)
     found = overlays.rollback(overlay, args.to)
     proj.status(f"{overlay.name}: rolled back to generation {found.number}")

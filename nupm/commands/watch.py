@@ -9,6 +9,7 @@ from pathlib import Path
 
 from nupm import project as proj
 from nupm.errors import NupmError
+from nupm.progress import count
 
 DEBOUNCE = 0.3
 
@@ -60,7 +61,7 @@ def _sync(root: Path) -> proj.Project | None:
         print(f"nupm watch: error: {e}", flush=True)
         return None
     what = "updated" if report.env_changed else "up to date"
-    print(f"nupm watch: {project.manifest.name} {what} ({report.packages} packages)", flush=True)
+    print(f"nupm watch: {project.manifest.name} {what} ({count(report.packages, 'package')})", flush=True)
     return project
 
 
