@@ -46,7 +46,29 @@ NU_OLD=$(install_nu "$NU_OLDEST")
 "$TOOLS/venv/bin/ruff" check nupm tests bench
 
 export NUPM_TEST_INSTALLED=1 PATH="$TOOLS/venv/bin:$PATH"
+
+# The suite must never touch a user's files: it runs with XDG dirs holding a canary config.nu and fish conf.d
+# file (as a developer's real config would be), and the canary must come out unchanged.
+canary=$(mktemp -d)
+mkdir -p "$canary/config/nushell" "$canary/config/fish/conf.d" "$canary/data" "$canary/cache" "$canary/state"
+echo '# canary: the nupm test suite must not change this file' > "$canary/config/nushell/config.nu"
+echo '# canary: the nupm test suite must not change this file' > "$canary/config/fish/conf.d/canary.fish"
+export XDG_CONFIG_HOME=$canary/config XDG_DATA_HOME=$canary/data XDG_CACHE_HOME=$canary/cache \
+    XDG_STATE_HOME=$canary/state
+canary_sums() { (cd "$canary" && find . -type f -exec md5sum {} + | sort); }
+before=$(canary_sums)
+check_canary() {
+    if [ "$(canary_sums)" != "$before" ]; then
+        echo "FAILED: the test suite changed files in the user's XDG dirs:" >&2
+        diff <(echo "$before") <(canary_sums) >&2
+        exit 1
+    fi
+}
+trap 'rm -rf "$canary"' EXIT
 echo "== pytest on nu $("$NU" --version)"
 NUPM_TEST_NU=$NU "$TOOLS/venv/bin/pytest" -q -p no:cacheprovider tests "$@"
+check_canary
 echo "== nu tests again on the oldest supported nu, $("$NU_OLD" --version)"
 NUPM_TEST_NU=$NU_OLD "$TOOLS/venv/bin/pytest" -q -p no:cacheprovider -m nu tests "$@"
+check_canary
+echo "== the user's XDG dirs are as they were"

@@ -36,7 +36,7 @@ def quote(shell: str, text: str) -> str:
 
 def activate(shell: str, env_dir: Path, name: str) -> str:
     if shell == "nu":
-        return f"overlay use {quote_nu(str(env_dir / f'{name}.nu'))}"
+        return f"overlay use --reload {quote_nu(str(env_dir / f'{name}.nu'))}"
     return f"source {quote(shell, str(env_dir / f'activate.{shell}'))}"
 
 

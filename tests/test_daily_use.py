@@ -103,3 +103,14 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+@needs_nu
+def test_the_readme_recipe_switches_global_environments_without_moving_the_user(env, tmp_path):
+    env.ok("overlay", "new", "work")
+    line = env.ok("activate", "--env", "work", "--shell", "nu").stdout.strip()
+    assert line.startswith("overlay use --reload ")
+    code = (f"cd '{tmp_path}'; {line}; cd /; overlay hide work; cd '{env.tmp}'; {line}; print $env.PWD; "
+            "$env.MINE = 1; deactivate; print ($env.MINE? | default gone)")
+    out = subprocess.run([NU, "-n", "-c", code], env=env.vars, capture_output=True, text=True)
+    assert out.stdout.split() == [str(env.tmp), "gone"], out.stderr

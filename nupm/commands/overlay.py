@@ -154,7 +154,7 @@ def _emit(rows: list[dict], as_json: bool, line) -> int:
 def _new(args, home: Home) -> int:
     overlay = overlays.create(home, args.name, proj.status)
     proj.status(f"Created global environment {overlay.name} in {overlay.dir}")
-    proj.status(f"  nu: overlay use {overlay.name}   (with {home.overlays} in NU_LIB_DIRS)")
+    proj.status(f"  nu: overlay use --reload {overlay.name}   (with {home.overlays} in NU_LIB_DIRS)")
     proj.status(f"  bash, zsh, fish: eval \"$(nupm activate --env {overlay.name})\"")
     return 0
 

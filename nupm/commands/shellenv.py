@@ -62,7 +62,9 @@ def activation_target(shell: str, env_dir: Path, description: dict) -> Path:
 def activation_line(shell: str, env_dir: Path, description: dict) -> str:
     target = activation_target(shell, env_dir, description)
     if shell == "nu":
-        return f"overlay use {quote_nu(str(target))}"
+        # --reload: re-activating an overlay that was hidden would otherwise restore the env it had then,
+        # PWD included, and move the user back to that directory.
+        return f"overlay use --reload {quote_nu(str(target))}"
     if shell == "fish":
         return f"source {quote_fish(str(target))}"
     return f"source {quote_posix(str(target))}"
