@@ -50,8 +50,13 @@ def _position(data: bytes, offset: int) -> tuple[int, int]:
 
 
 def parse_problems(nu: str, file: Path, lib_dir: Path) -> list[Problem]:
-    proc = subprocess.run([nu, "--no-config-file", "-I", str(lib_dir), "--ide-check", "100", str(file)],
-                          capture_output=True, text=True, cwd=file.parent, check=False)
+    try:
+        proc = subprocess.run([nu, "--no-config-file", "-I", str(lib_dir), "--ide-check", "100", str(file)],
+                              capture_output=True, text=True, cwd=file.parent, check=False)
+    except FileNotFoundError:
+        from nupm.errors import NupmError
+
+        raise NupmError(f"{nu} is not installed: checking .nu files needs it (NUPM_NU names another)") from None
     data = file.read_bytes()
     problems = set()
     for line in proc.stdout.splitlines():

@@ -46,6 +46,11 @@ def _dependencies(manifest: Manifest) -> dict[str, str]:
     return dict(sorted(deps.items()))
 
 
+def check_clean(manifest: Manifest, allow_dirty: bool) -> None:
+    """Refuse uncommitted changes in a package kept in git (unless allowed): the commit is what is published."""
+    _git_source(manifest, allow_dirty)
+
+
 def _git_source(manifest: Manifest, allow_dirty: bool) -> dict | None:
     root = manifest.root
     top = _git(root, "rev-parse", "--show-toplevel")
@@ -86,7 +91,9 @@ def entry_for(manifest: Manifest, registry: Path, allow_dirty: bool) -> Entry:
         source = {"type": "git", "url": git["url"], "revision": git["sha"], "path": git["path"]}
         content_hash = _hash_at(git["top"], git["sha"], git["path"])
     else:
-        rel = Path(os.path.relpath(manifest.root.resolve(), registry.resolve())).as_posix()
+        # A copy inside the registry, not the live source directory: later edits there must not change
+        # what consumers of this version get (and the registry directory is what gets served).
+        rel = f"packages/{manifest.name}-{manifest.version}"
         row = {"name": manifest.name, "version": manifest.version, "path": rel, "type": "local", "info": None}
         source = {"type": "local", "path": rel}
         content_hash = tree_hash(manifest.root)
@@ -134,6 +141,15 @@ def publish(manifest: Manifest, registry: Path, allow_dirty: bool, dry_run: bool
     index_path = registry / INDEX_FILE
     index = json.loads(index_path.read_text()) if index_path.is_file() else {"version": 1, "packages": {}}
     index["packages"].setdefault(manifest.name, {})[manifest.version] = entry.index
+    if entry.row["type"] == "local":
+        from nupm.fsutil import built_beside, copy_tree
+
+        copy = registry / entry.row["path"]
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        with built_beside(copy) as tmp:
+            copy_tree(manifest.root, tmp)
+        if tree_hash(copy) != entry.index["hash"]:
+            raise NupmError(f"the copy in {copy} does not match the package (changed while publishing?)")
     sparse_file = registry / sparse_path(manifest.name)
     sparse = {"name": manifest.name, "versions": index["packages"][manifest.name]}
     # The package files first: a registry.nuon naming a missing file would break every reader.

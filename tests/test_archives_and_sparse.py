@@ -143,7 +143,9 @@ def test_a_bad_archive_requirement_is_a_usage_error_at_its_position(env):
 @needs_git
 def test_publish_writes_a_static_registry_and_a_lock_fetches_only_what_it_needs(env, server):
     site = server.root
-    names = {"alpha": {"beta": "^1"}, "beta": {}, "gamma": {}, "delta": {}}
+    # beta first: publishing runs `nupm check`, which resolves alpha's dependency on it.
+    names = {"beta": {}, "gamma": {}, "delta": {}, "alpha": {"beta": "^1"}}
+    env.config.write_text(f'[registries]\nreg = "{site / "reg"}"\n')
     for name, deps in names.items():
         src = env.tmp / "src" / name
         write_package(src, name, "1.0.0", deps=deps)

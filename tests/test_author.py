@@ -142,7 +142,20 @@ def test_publish_local_package(env):
     package = make_project(env.tmp / "plain", "plain")
     registry = env.tmp / "registry"
     env.ok("publish", "--registry", str(registry), cwd=package)
-    assert "\"../plain\", local, null" in (registry / "plain.nuon").read_text()  # as nu's `to nuon` writes it
+    # A copy in the registry (as nu's `to nuon` writes the row), not the live source directory...
+    assert "\"packages/plain-0.1.0\", local, null" in (registry / "plain.nuon").read_text()
+    (package / "plain" / "mod.nu").write_text("export def version [] { \"edited after publishing\" }\n")
     consumer = make_project(env.tmp / "consumer", "consumer")
     env.ok("add", "plain", "--registry", str(registry), cwd=consumer)
     assert "plain" in json.loads((consumer / ".nupm" / "env.json").read_text())["modules"]
+    assert "edited" not in (consumer / ".nupm/lib/plain/mod.nu").read_text()  # ...so later edits change nothing
+
+
+@needs_nu
+def test_publish_refuses_what_check_refuses(env):
+    package = make_project(env.tmp / "broken", "broken")
+    (package / "broken" / "mod.nu").write_text("export def oops [ {\n")
+    registry = env.tmp / "registry"
+    result = env.run("publish", "--registry", str(registry), cwd=package)
+    assert result.returncode == 1 and "does not pass `nupm check`" in result.stderr and "mod.nu:" in result.stderr
+    assert not registry.exists()

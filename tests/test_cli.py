@@ -217,9 +217,13 @@ def test_registry_override_and_pin(env, proj):
     other = make_registry(env.tmp / "other", [("utils", "7.0.0", {})])
     env.ok("add", "utils", "--registry", str(other), cwd=proj)
     assert '"7.0.0"' in lock_of(proj)
-    env.configure(main=env.tmp / "reg", work=other)
     path = proj / "nupm.toml"
-    path.write_text(path.read_text().replace('utils = "^7.0.0"', 'utils = { version = "*", registry = "work" }'))
+    # A registry named by path is recorded in the project and the dependency pinned to it.
+    assert 'utils = {version = "^7.0.0", registry = "other"}' in path.read_text()
+    assert '[registries]\nother = "../other"' in path.read_text()
+    env.configure(main=env.tmp / "reg", work=other)
+    path.write_text(path.read_text().replace('utils = {version = "^7.0.0", registry = "other"}',
+                                             'utils = { version = "*", registry = "work" }'))
     env.ok("lock", cwd=proj)
     assert 'registry = "work"' in lock_of(proj)
     path.write_text(path.read_text().replace('registry = "work"', 'registry = "nope"'))

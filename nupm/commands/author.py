@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 from nupm import checker, environment, nuon, publish, scaffold, testrun
@@ -37,6 +38,15 @@ def run_check(args) -> int:
     except BadInput as e:  # a broken manifest is one of the problems check exists to report
         print(str(e))
         return 1
+    problems, files = _problems(project)
+    for problem in problems:
+        print(problem)
+    proj.status(f"checked {len(files)} .nu files: {len(problems) or 'no'} problem{'s' if len(problems) != 1 else ''}")
+    return 1 if problems else 0
+
+
+def _problems(project: proj.Project) -> tuple[list, list[Path]]:
+    """What `nupm check` finds: the layout the type promises, then every .nu file parsed by nu."""
     problems = checker.layout_problems(project.manifest)
     try:
         _, lib_dir = _environment(project)
@@ -45,10 +55,7 @@ def run_check(args) -> int:
         lib_dir = project.env_dir / "lib"
     files = checker.nu_files(project.root)
     problems += checker.check_files(nu_binary(), files, lib_dir)
-    for problem in problems:
-        print(problem)
-    proj.status(f"checked {len(files)} .nu files: {len(problems) or 'no'} problem{'s' if len(problems) != 1 else ''}")
-    return 1 if problems else 0
+    return problems, files
 
 
 def run_test(args) -> int:
@@ -71,7 +78,15 @@ def run_test(args) -> int:
 
 def run_publish(args) -> int:
     project = proj.find(Path.cwd())
-    entry = publish.publish(project.manifest, Path(args.registry).resolve(), args.allow_dirty, args.dry_run)
+    publish.check_clean(project.manifest, args.allow_dirty)  # before check, whose sync writes nupm.lock
+    problems, _ = _problems(project)
+    if problems:  # what `nupm check` refuses is not published
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        raise NupmError(f"{project.manifest.name} {project.manifest.version} does not pass `nupm check`; "
+                        "nothing was published")
+    # Checked clean above; what check's own sync wrote since (nupm.lock) is not part of the published commit.
+    entry = publish.publish(project.manifest, Path(args.registry).resolve(), True, args.dry_run)
     if args.dry_run:
         print(f"{project.manifest.name}.nuon row: {nuon.dumps(entry.row)}")
         print(f"nupm-index.json entry: {json.dumps(entry.index, indent=1, sort_keys=True)}")

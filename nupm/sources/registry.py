@@ -449,12 +449,11 @@ def open_registry(name: str, location: str, client=None, state_dir: Path | None 
         return Registry(name, location, RemoteFiles(base, client), listing, state_dir)
     if "://" in location:
         raise UsageError(f"registry {name!r}: {location}: only http:// and https:// URLs are supported")
-    path = Path(location).expanduser()
-    if path.is_dir():
-        return Registry(name, str(path.absolute()), LocalFiles(path.absolute()))
+    path = Path(location).expanduser().absolute()
     if path.suffix == ".nuon" or path.is_file():
-        return Registry(name, str(path.absolute()), LocalFiles(path.absolute().parent), path.name)
-    raise RegistryError(f"registry {name!r}: no {REGISTRY_FILE} at {path}")
+        return Registry(name, str(path), LocalFiles(path.parent), path.name)
+    # A directory, or nothing yet: a registry that is missing fails when it is first read, not before.
+    return Registry(name, str(path), LocalFiles(path))
 
 
 def _split_url(url: str) -> tuple[str, str]:
