@@ -112,5 +112,8 @@ def base_env(home: Path) -> dict[str, str]:
     keep = ("PATH", "LANG", "LC_ALL", "TERM", "USER", "LOGNAME", "TMPDIR")
     env = {k: v for k, v in os.environ.items() if k in keep}
     env.update(HOME=str(home), LANG=env.get("LANG", "C.UTF-8"))
+    # fish's first interactive start generates completions from every man page in the background, which
+    # makes a test wait on it; this directory tells fish it was done.
+    (home / ".local" / "share" / "fish" / "generated_completions").mkdir(parents=True, exist_ok=True)
     env.setdefault("LC_ALL", "C.UTF-8")
     return env

@@ -409,3 +409,21 @@ def test_an_environment_nupm_built_is_trusted_only_where_it_was_built(world):
     assert not trust.is_trusted(home, a, a / ".nupm")
     world["env"].ok("install", cwd=a)  # nupm checks it is what it builds, and vouches for it again
     assert trust.is_trusted(home, a, a / ".nupm")
+
+
+@pytest.mark.parametrize("shell", sh.shell_params())
+def test_stale_warning_once_with_a_global_environment_underneath(shell, world):
+    env = world["env"]
+    env.ok("overlay", "new", "work")
+    s = session(world, shell)
+    if shell == "nu":
+        s.run(f"overlay use --reload '{env.home / 'overlays' / 'work'}'")
+    else:
+        s.run(sh.activate(shell, env.home / "overlays" / "work", "activate").replace("activate.activate", "activate"))
+    s.run("cd a")
+    manifest = world["a"] / "nupm.toml"
+    time.sleep(0.05)
+    manifest.write_text(manifest.read_text() + "\n")
+    said = s.run("") + s.run("") + s.run("")
+    assert said.count("nupm: a is out of date, run nupm install") == 1, said
+    s.close()
