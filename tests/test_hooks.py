@@ -182,6 +182,13 @@ def session(world, shell: str, name: str = "s") -> Session:
     return created
 
 
+def activate_global(s: Session, env) -> None:
+    """Create the global environment `work` and activate it in the session, as a user would."""
+    env.ok("overlay", "new", "work")
+    line = env.ok("activate", "--env", "work", "--shell", s.shell).stdout.strip()
+    s.run(line)
+
+
 def run_expecting(s: Session, line: str, text: str) -> None:
     if isinstance(s, TmuxSession):
         out = s.run(line)
@@ -213,13 +220,8 @@ def test_cd_activates_switches_nests_and_restores(shell, world):
 
 @pytest.mark.parametrize("shell", sh.shell_params())
 def test_global_env_comes_back_when_leaving(shell, world):
-    env = world["env"]
-    env.ok("overlay", "new", "work")
     s = session(world, shell)
-    if shell == "nu":
-        s.run(f"overlay use '{env.home / 'overlays' / 'work'}'")
-    else:
-        s.run(sh.activate(shell, env.home / "overlays" / "work", "activate").replace("activate.activate", "activate"))
+    activate_global(s, world["env"])
     assert s.var("NUPM_ENV") == "work"
     s.run("cd a")
     assert s.var("NUPM_ENV") == "a" and s.var("NUPM_GLOBAL_ENV") == "work"
@@ -413,13 +415,8 @@ def test_an_environment_nupm_built_is_trusted_only_where_it_was_built(world):
 
 @pytest.mark.parametrize("shell", sh.shell_params())
 def test_stale_warning_once_with_a_global_environment_underneath(shell, world):
-    env = world["env"]
-    env.ok("overlay", "new", "work")
     s = session(world, shell)
-    if shell == "nu":
-        s.run(f"overlay use --reload '{env.home / 'overlays' / 'work'}'")
-    else:
-        s.run(sh.activate(shell, env.home / "overlays" / "work", "activate").replace("activate.activate", "activate"))
+    activate_global(s, world["env"])
     s.run("cd a")
     manifest = world["a"] / "nupm.toml"
     time.sleep(0.05)

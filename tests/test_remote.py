@@ -361,3 +361,21 @@ def test_progress_is_a_live_line_on_a_terminal_and_plain_lines_otherwise(env, se
     assert child.exitstatus == 0, child.before
     assert "Installing" in child.before and f"/{len(PINNED)}" in child.before  # done / total
     assert "\x1b[" in child.before and "Fetched full-sha" not in child.before  # redrawn, not a log
+
+
+def test_a_validator_that_cannot_tell_two_versions_apart_does_not_break_the_registry(env, own):
+    """nginx's ETag is mtime (seconds) and size: a registry.nuon rewritten within the same second, at the same
+    size, revalidates as unchanged while its package file did change. The md5 check must see through it."""
+    import os
+
+    server, registry = own
+    use_registry(env, server)
+    project = app(env)
+    env.ok("add", "light-tag@0.1.0", cwd=project)  # caches registry.nuon and light-tag.nuon
+    listing = registry.dir / "registry.nuon"
+    before = listing.stat()
+    registry.add_version("light-tag", "0.3.0")
+    assert listing.stat().st_size == before.st_size
+    os.utime(listing, ns=(before.st_atime_ns, before.st_mtime_ns))  # the same validator as the cached copy
+    rows = json.loads(env.ok("outdated", "--json", cwd=project).stdout)
+    assert rows[0]["newest"] == "0.3.0"

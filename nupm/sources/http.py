@@ -104,7 +104,7 @@ class Client:
                       status_forcelist=(500, 502, 503, 504), allowed_methods=("GET", "HEAD"),
                       raise_on_status=False, respect_retry_after_header=True)
         self.settings.cache.mkdir(parents=True, exist_ok=True)
-        cache = SeparateBodyFileCache(str(self.settings.cache))
+        cache = self._cache = SeparateBodyFileCache(str(self.settings.cache))
         adapter = _adapter_class()(cache=cache, controller_class=_controller_class(self.settings.offline),
                                    max_retries=retry, pool_connections=self.settings.pool,
                                    pool_maxsize=self.settings.pool)
@@ -121,10 +121,18 @@ class Client:
                 self._session = self._build()
         return self._session
 
-    def get(self, url: str) -> bytes:
-        """The body of `url` (from the cache when it did not change); NotFound for 404/410."""
+    def get(self, url: str, refresh: bool = False) -> bytes:
+        """The body of `url` (from the cache when it did not change); NotFound for 404/410.
+
+        `refresh` forgets the cached copy first, so the body comes anew even where a validator says it did not
+        change (nginx's ETag has one-second resolution: two same-sized writes in one second look alike)."""
         import requests
 
+        if refresh and not self.offline:
+            from cachecontrol.controller import CacheController
+
+            self.session  # noqa: B018 -- builds the cache
+            self._cache.delete(CacheController.cache_url(url))
         try:
             response = self.session.get(url, timeout=(min(10.0, self.settings.timeout), self.settings.timeout))
             body = response.content

@@ -92,7 +92,7 @@ class LocalFiles:
     def __init__(self, directory: Path):
         self.directory = directory
 
-    def read(self, rel: str) -> bytes:
+    def read(self, rel: str, refresh: bool = False) -> bytes:
         try:
             return (self.directory / rel).read_bytes()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
@@ -113,12 +113,12 @@ class RemoteFiles:
         self.base_url, self.client = base_url, client
         self._seen: dict[str, bytes | Missing] = {}  # one request per file and run, even when stale
 
-    def read(self, rel: str) -> bytes:
+    def read(self, rel: str, refresh: bool = False) -> bytes:
         from nupm.sources.http import NotFound
 
-        if rel not in self._seen:
+        if rel not in self._seen or refresh:
             try:
-                self._seen[rel] = self.client.get(self.where(rel))
+                self._seen[rel] = self.client.get(self.where(rel), refresh=refresh)
             except NotFound as e:
                 self._seen[rel] = Missing(str(e))
         found = self._seen[rel]
@@ -322,6 +322,13 @@ class Registry:
         expected = row.get("hash")
         if isinstance(expected, str) and expected.startswith("md5-"):
             actual = "md5-" + hashlib.md5(raw).hexdigest()
+            if actual != expected and self.is_remote:
+                # Perhaps one of the two came from the cache, revalidated against a validator that could not
+                # tell two versions apart: fetch both anew before calling the registry inconsistent.
+                row = self._fresh_row(name) or row
+                expected = row.get("hash")
+                raw = self.files.read(rel, refresh=True)
+                actual = "md5-" + hashlib.md5(raw).hexdigest()
             if actual != expected:
                 raise RegistryError(f"registry {self.name!r}: {where} has hash {actual}, but "
                                     f"{self.files.where(self.listing)} says {expected}; refusing it")
@@ -333,6 +340,11 @@ class Registry:
             raise BadInput(where, 1, 1, "expected a table with columns name, version, path, type, info")
         known = self._known_extra(name)
         return [self._entry(where, r, known) for r in table if isinstance(r, dict) and r.get("name") == name]
+
+    def _fresh_row(self, name: str) -> dict | None:
+        self._listing_bytes = self.files.read(self.listing, refresh=True)
+        self._rows = None
+        return self.rows().get(name)
 
     def _entry(self, where: str, row: dict, known: dict) -> IndexEntry:
         missing = [c for c in _PKG_COLUMNS if c not in row]
