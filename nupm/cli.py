@@ -69,7 +69,9 @@ def _add_discovery_commands(sub) -> None:
 
 
 def _add_global(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--overlay", metavar="NAME", help="the global environment to change (default: the active one)")
+    # One name for one concept everywhere: --overlay and --env both name a global environment.
+    p.add_argument("--overlay", "--env", dest="overlay", metavar="NAME",
+                   help="the global environment to change (default: the active one)")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
 
 
@@ -198,15 +200,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     env_help = "a global environment instead of this project's"
     p = sub.add_parser("activate", help="print the line that activates the environment in your shell")
     p.add_argument("--shell", choices=shells, help="default: detected")
-    p.add_argument("--env", metavar="NAME", help=env_help)
+    p.add_argument("--env", "--overlay", dest="env", metavar="NAME", help=env_help)
     p = sub.add_parser("shell", help="start a subshell with the environment active")
     p.add_argument("--shell", choices=shells, help="default: detected")
-    p.add_argument("--env", metavar="NAME", help=env_help)
+    p.add_argument("--env", "--overlay", dest="env", metavar="NAME", help=env_help)
     p = sub.add_parser("run", help="run a [scripts] task, or any command, inside the environment")
-    p.add_argument("--env", metavar="NAME", help=env_help)
+    p.add_argument("--env", "--overlay", dest="env", metavar="NAME", help=env_help)
     p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="CMD [ARGS...]")
     p = sub.add_parser("env", help="print the environment description")
-    p.add_argument("--env", metavar="NAME", help=env_help)
+    p.add_argument("--env", "--overlay", dest="env", metavar="NAME", help=env_help)
     p.add_argument("--json", action="store_true", help="the description as JSON (env.json)")
 
     p = sub.add_parser("gc", help="remove store entries no environment uses")

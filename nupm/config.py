@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nupm.errors import BadInput
-from nupm.manifest import _Checker, parse_toml, read_text
+from nupm.manifest import Checker, parse_toml, read_text
 from nupm.paths import config_file
 
 OFFICIAL_NAME = "nushell"
@@ -40,7 +40,7 @@ def load_config(path: Path | None = None) -> Config:
         return Config(path)
     text = read_text(path)
     data = parse_toml(path, text)
-    check = _Checker(path, text)
+    check = Checker(path, text)
     for key in data:
         if key not in _KEYS:
             line, col = check.locate(key, None)

@@ -163,6 +163,14 @@ def exclusive(path: Path, what: str, say=None) -> Iterator[None]:
         os.close(fd)  # closing releases the flock
 
 
+def file_lock(path: Path):
+    """A filelock lock on `path` (its directory made first): the one way nupm takes store, gc and git locks."""
+    from filelock import FileLock
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(path))
+
+
 def _read_pid(path: Path) -> str:
     try:
         return path.read_text().strip() or "?"

@@ -19,7 +19,6 @@ from nupm.errors import NupmError
 from nupm.fsutil import atomic_write, read_for_edit, write_edited
 from nupm.paths import Home, bundled_dir
 
-SHELLS = ("bash", "zsh", "fish", "nu")
 BEGIN = "# >>> nupm >>> (managed by `nupm setup`; `nupm setup --undo` removes this block)"
 END = "# <<< nupm <<<"
 
@@ -85,7 +84,7 @@ def _nu_config_path() -> Path:
 
 
 def plan(shell: str, home: Home) -> Setup:
-    hook = home.root / "hooks" / f"nupm.{shell}"
+    hook = home.hooks / f"nupm.{shell}"
     user = Path(os.path.expanduser("~"))
     if shell == "bash":
         config, body = user / ".bashrc", f"source {quote_posix(str(hook))}"

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nupm.fsutil import debris_in as fsutil_debris
-from nupm.fsutil import remove_tree, tree_hash
+from nupm.fsutil import file_lock, remove_tree, tree_hash
 from nupm.lock import LockedPackage
 from nupm.paths import ENV_DESCRIPTION, Home
-from nupm.roots import installing, register_root  # noqa: F401 -- part of this module's interface
 from nupm.sources.source import Source
 
 
@@ -121,16 +120,13 @@ def _environment_dirs(home: Home) -> list[Path]:
 
 def collect(home: Home, dry_run: bool) -> tuple[list[Entry], list[Path]]:
     """Remove (or with dry_run only list) the store entries nothing uses, and crash debris."""
-    from filelock import FileLock
-
-    home.locks.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(home.gc_lock)):
+    with file_lock(home.gc_lock):
         live = live_entries(home, prune=not dry_run)
         dead = [e for e in entries(home) if e.name not in live]
         leftovers = debris(home)
         if not dry_run:
             for entry in dead:
-                with FileLock(str(home.entry_lock(entry.path))):
+                with file_lock(home.entry_lock(entry.path)):
                     entry.marker.unlink(missing_ok=True)  # marker first: a half-removed entry is incomplete
                     remove_tree(entry.path)
                     home.entry_lock(entry.path).unlink(missing_ok=True)
@@ -168,10 +164,7 @@ def verify(home: Home) -> list[Problem]:
 
 def remove_incomplete(home: Home, entry: Entry) -> None:
     """An entry without its marker is a build that never finished: nothing uses it, it can only go."""
-    from filelock import FileLock
-
-    home.locks.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(home.entry_lock(entry.path))):
+    with file_lock(home.entry_lock(entry.path)):
         if not entry.marker.is_file():
             remove_tree(entry.path)
 

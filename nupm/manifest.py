@@ -171,7 +171,7 @@ def read_text(path: Path) -> str:
         raise BadInput(path, 1, 1, f"not UTF-8 text ({e.reason})") from None
 
 
-class _Checker:
+class Checker:
     """Validates parsed data and reports problems at the position of the offending key."""
 
     def __init__(self, path: Path, text: str):
@@ -214,7 +214,7 @@ def _load_toml(path: Path) -> Manifest:
 def load_toml_text(path: Path, text: str) -> Manifest:
     """Validate a nupm.toml given as text (also used for an edit before it is written)."""
     data = parse_toml(path, text)
-    check = _Checker(path, text)
+    check = Checker(path, text)
     for table in data:
         if table not in _TOP_TABLES:
             check.fail(table, None, f"unknown table [{table}] (expected one of: {', '.join(sorted(_TOP_TABLES))})")
@@ -229,7 +229,7 @@ def load_toml_text(path: Path, text: str) -> Manifest:
     return _split_nushell(manifest)
 
 
-def _package_fields(package: dict, check: _Checker, path: Path) -> Manifest:
+def _package_fields(package: dict, check: Checker, path: Path) -> Manifest:
     for key in package:
         if key not in _PACKAGE_KEYS:
             check.fail("package", key, f"unknown key {key!r} in [package]")
@@ -265,13 +265,13 @@ def _safe_relative(p: str) -> bool:
     return bool(parts) and not Path(p).is_absolute() and ".." not in parts
 
 
-def _dependencies(table: object, check: _Checker) -> dict[str, Requirement]:
+def _dependencies(table: object, check: Checker) -> dict[str, Requirement]:
     if not isinstance(table, dict):
         check.fail(None, "dependencies", "[dependencies] must be a table")
     return {name: _requirement(name, spec, check) for name, spec in table.items()}
 
 
-def _requirement(name: str, spec: object, check: _Checker) -> Requirement:
+def _requirement(name: str, spec: object, check: Checker) -> Requirement:
     if not valid_name(name):
         check.fail("dependencies", name, f"invalid package name {name!r}: use {NAME_RULE}")
     if isinstance(spec, str):
@@ -306,7 +306,7 @@ def _requirement(name: str, spec: object, check: _Checker) -> Requirement:
                        git=spec.get("git"), git_ref=ref, url=spec.get("url"), sha256=spec.get("sha256"))
 
 
-def _range(text: str, check: _Checker, name: str, subkey: str | None = None) -> Range:
+def _range(text: str, check: Checker, name: str, subkey: str | None = None) -> Range:
     try:
         return Range(text)
     except VersionError as e:
@@ -318,7 +318,7 @@ def _range(text: str, check: _Checker, name: str, subkey: str | None = None) -> 
 MAX_ENV_VALUE = 128 * 1024 - 1
 
 
-def _env_table(table: object, check: _Checker) -> dict[str, str]:
+def _env_table(table: object, check: Checker) -> dict[str, str]:
     if not isinstance(table, dict):
         check.fail(None, "env", "[env] must be a table")
     for key, value in table.items():
@@ -344,7 +344,7 @@ def valid_registry_name(name: object) -> bool:
     return isinstance(name, str) and bool(_REGISTRY_NAME.match(name))
 
 
-def _registries(table: object, check: _Checker, root: Path) -> dict[str, str]:
+def _registries(table: object, check: Checker, root: Path) -> dict[str, str]:
     """A project's own registries; a relative path is relative to the project, so it moves with it."""
     if not isinstance(table, dict):
         check.fail(None, "registries", "[registries] must be a table of name = \"path or URL\"")
@@ -362,7 +362,7 @@ def _registries(table: object, check: _Checker, root: Path) -> dict[str, str]:
     return out
 
 
-def _tasks(table: object, check: _Checker) -> dict[str, str]:
+def _tasks(table: object, check: Checker) -> dict[str, str]:
     if not isinstance(table, dict):
         check.fail(None, "scripts", "[scripts] must be a table of name = \"command\"")
     for key, value in table.items():

@@ -9,7 +9,6 @@ recorded as a generation (NUPM_HOME/generations/<name>/<n>.toml) that `rollback`
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -26,13 +25,12 @@ from nupm.lock import Lock
 from nupm.manifest_edit import new_manifest
 from nupm.paths import LOCKFILE, MANIFEST, Home
 
-_NAME = re.compile(r"[a-z][a-z0-9_-]*\Z")
 GENERATION = "generation"  # in an overlay's directory: the number of the generation it holds
 _GENERATION = re.compile(r"(\d+)\.toml\Z")
 
 
 def check_name(name: str) -> None:
-    if not _NAME.match(name or ""):
+    if not manifest_mod.valid_name(name):
         raise UsageError(f"invalid environment name {name!r}: use lowercase letters, digits, - and _, "
                          "starting with a letter")
 
@@ -94,7 +92,7 @@ def all_overlays(home: Home) -> list[Overlay]:
         return []
     # Only valid names: a temp dir a killed nupm left (`work.tmp-…`) is never an environment.
     return [Overlay(home, p.name) for p in sorted(home.overlays.iterdir())
-            if _NAME.match(p.name) and (p / MANIFEST).is_file()]
+            if manifest_mod.valid_name(p.name) and (p / MANIFEST).is_file()]
 
 
 def active(home: Home) -> Overlay | None:
@@ -167,10 +165,6 @@ class Generation:
     path: Path
 
 
-def _toml_string(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)  # JSON string escapes are valid TOML basic strings
-
-
 def current_generation(overlay: Overlay) -> int | None:
     """The generation the environment's directory holds (None for a directory from before it said)."""
     try:
@@ -209,8 +203,8 @@ def record_generation(overlay: Overlay, manifest_text: str, lock_text: str, chan
     stale.unlink(missing_ok=True)
     overlay.generations_dir.mkdir(parents=True, exist_ok=True)
     date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    body = (f"number = {number}\ndate = {_toml_string(date)}\nchange = {_toml_string(change)}\n"
-            f"manifest = {_toml_string(manifest_text)}\nlock = {_toml_string(lock_text)}\n")
+    body = (f"number = {number}\ndate = {lock_mod.toml_string(date)}\nchange = {lock_mod.toml_string(change)}\n"
+            f"manifest = {lock_mod.toml_string(manifest_text)}\nlock = {lock_mod.toml_string(lock_text)}\n")
     atomic_write(overlay.generations_dir / f"{number:06d}.toml", body)
     return number
 
@@ -235,9 +229,9 @@ def export_text(overlay: Overlay) -> str:
     lock_path = overlay.dir / LOCKFILE
     lock_text = lock_path.read_text(encoding="utf-8") if lock_path.is_file() else lock_mod.render(Lock(), None)
     return ("# nupm global environment export: `nupm overlay import FILE` recreates it exactly.\n"
-            f"name = {_toml_string(overlay.name)}\n"
-            f"manifest = {_toml_string(overlay.manifest_text())}\n"
-            f"lock = {_toml_string(lock_text)}\n")
+            f"name = {lock_mod.toml_string(overlay.name)}\n"
+            f"manifest = {lock_mod.toml_string(overlay.manifest_text())}\n"
+            f"lock = {lock_mod.toml_string(lock_text)}\n")
 
 
 def import_file(home: Home, path: Path, name: str | None, say=None) -> Overlay:

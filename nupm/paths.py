@@ -3,13 +3,14 @@
 NUPM_HOME (default: platformdirs' user_data_dir("nupm")) holds:
   store/<name>-<version>-<hash12>/   read-only package trees, one per locked package
   store/<name>-<version>-<hash12>.json   completion marker, written last
-  locks/                             filelock files guarding store entries
+  locks/                             locks: store entries, gc, git mirrors, each project and global environment
   cache/git/                         bare mirrors of git sources
   cache/checkouts/                   exported git trees and unpacked archives, one per commit/archive and subdir
   overlays/                          named global environments
   roots/                             gc roots: one file per environment that uses the store
   generations/<name>/<n>.toml        every state a global environment has had (manifest and lock)
   trusted/<project root>/.nupm-trust the project environments the cd hooks may activate
+  hooks/nupm.<shell>                 the rendered cd hooks that `nupm setup` sources
 A project keeps its generated environment in <project>/.nupm/.
 
 HTTP responses (registry files, archives) are cached apart from NUPM_HOME, in the user cache dir
@@ -127,6 +128,15 @@ class Home:
 
     def entry_lock(self, entry: Path) -> Path:
         return self.locks / (entry.name + ".lock")
+
+    def git_lock(self, mirror: Path) -> Path:
+        """Held while a git mirror is cloned or fetched."""
+        return self.locks / f"git-{mirror.name}.lock"
+
+    @property
+    def hooks(self) -> Path:
+        """The rendered shell hooks `nupm setup` sources from the shells' config files."""
+        return self.root / "hooks"
 
     def project_lock(self, root: Path) -> Path:
         """Held for every read-modify-write of one project's manifest, lock and .nupm/."""

@@ -73,12 +73,12 @@ def _git_source(manifest: Manifest, allow_dirty: bool) -> dict | None:
 
 def _hash_at(top: str, sha: str, subdir: str) -> str:
     """The content hash of the package as committed (what a git install will fetch)."""
-    from nupm.sources.git import _extract
+    from nupm.sources.git import extract_tar
 
     archive = subprocess.run(["git", "-C", top, "archive", "--format=tar", sha, *([subdir] if subdir else [])],
                              capture_output=True, check=True).stdout
     with tempfile.TemporaryDirectory(prefix="nupm-publish-") as tmp:
-        _extract(archive, Path(tmp), subdir)
+        extract_tar(archive, Path(tmp), subdir)
         return tree_hash(Path(tmp))
 
 

@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from nupm.fsutil import atomic_write
+from nupm.fsutil import atomic_write, file_lock
 from nupm.paths import Home
 
 
@@ -37,13 +37,10 @@ def register_root(home: Home, env_dir: Path) -> None:
 @contextlib.contextmanager
 def installing(home: Home, packages: list) -> Iterator[None]:
     """Mark `packages` live for gc while this process installs them."""
-    from filelock import FileLock
-
-    home.locks.mkdir(parents=True, exist_ok=True)
     home.roots.mkdir(parents=True, exist_ok=True)
     path = home.roots / f"install-{os.getpid()}.json"
     entries = [home.entry_name(p.name, p.version, p.hash) for p in packages]
-    with FileLock(str(home.gc_lock)):
+    with file_lock(home.gc_lock):
         atomic_write(path, json.dumps({"pid": os.getpid(), "entries": entries}) + "\n")
     try:
         yield

@@ -17,7 +17,6 @@ from nupm.fsutil import make_temp_dir, remove_tree
 from nupm.manifest import NAME_RULE, valid_name
 from nupm.paths import bundled_dir
 
-KINDS = ("module", "script", "custom")
 RESERVED = frozenset({"nu", "nushell", "std", "nupm", "tests", "lib", "bin"})
 _DESCRIPTIONS = {"module": "A Nushell module", "script": "A Nushell script", "custom": "A package built by build.nu"}
 

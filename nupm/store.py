@@ -19,6 +19,7 @@ from nupm.errors import NupmError
 from nupm.fsutil import (
     atomic_write,
     copy_tree,
+    file_lock,
     make_read_only,
     make_temp_dir,
     pause_point,
@@ -73,11 +74,8 @@ def ensure(home: Home, pkg: LockedPackage) -> tuple[StoreEntry, bool]:
     """The complete entry for `pkg`, installing it if needed; the flag says whether it was new."""
     if found := lookup(home, pkg):
         return found, False
-    from filelock import FileLock
-
     entry = home.entry(pkg.name, pkg.version, pkg.hash)
-    home.locks.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(home.entry_lock(entry))):
+    with file_lock(home.entry_lock(entry)):
         if found := lookup(home, pkg):
             return found, False
         if os.path.lexists(entry):
@@ -135,11 +133,8 @@ def _install(home: Home, pkg: LockedPackage, entry: Path) -> None:
 
 def reinstall(home: Home, pkg: LockedPackage) -> StoreEntry:
     """Fetch and build the entry again and swap it in whole: users of the old copy never see a gap."""
-    from filelock import FileLock
-
     entry = home.entry(pkg.name, pkg.version, pkg.hash)
-    home.locks.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(home.entry_lock(entry))):
+    with file_lock(home.entry_lock(entry)):
         tmp, layout = _build(home, pkg, entry)
         try:
             replace_dir(tmp, entry)

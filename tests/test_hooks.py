@@ -138,9 +138,6 @@ class TmuxSession(Session):
         assert found, out
         return found[-1]
 
-    def expect(self, pattern) -> None:
-        raise NotImplementedError("use run() and look at its output")
-
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
 

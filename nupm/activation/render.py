@@ -14,10 +14,7 @@ from pathlib import Path
 
 from nupm.activation.quoting import quote_fish, quote_nu, quote_posix
 from nupm.errors import NupmError
-
-# Environment names reach prompts (PS1 expands $(...)) and nu's parse-time `overlay hide NAME`,
-# so only this safe alphabet may be used bare.
-_SAFE_NAME = re.compile(r"[a-z][a-z0-9_-]*\Z")
+from nupm.manifest import valid_name
 
 
 @cache
@@ -91,7 +88,9 @@ def module_file(description: dict) -> str:
 def render_all(description: dict) -> dict[str, str]:
     """File name in .nupm/ -> content, for every shell."""
     name = description["name"]
-    if not _SAFE_NAME.match(name):
+    # Environment names reach prompts (PS1 expands $(...)) and nu's parse-time `overlay hide NAME`, so only
+    # the package-name alphabet may be used bare.
+    if not valid_name(name):
         raise NupmError(f"environment name {name!r} must use lowercase letters, digits, - and _")
     files = {
         "activate.bash": _fill(_template("posix/activate.sh"), _posix_values(description, "bash")),

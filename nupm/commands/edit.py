@@ -13,6 +13,7 @@ from nupm import manifest as manifest_mod
 from nupm import project as proj
 from nupm.errors import NupmError, UsageError
 from nupm.fsutil import pause_point, read_for_edit, write_edited
+from nupm.lock import requirement_table
 from nupm.manifest import Requirement
 from nupm.manifest_edit import caret_ranges, with_dependencies, with_registry, without_dependencies
 from nupm.paths import MANIFEST
@@ -116,7 +117,7 @@ def _add(args, project: proj.Project) -> int:
     lock = proj.resolve_lock(trial, registry, keep=keep, unlock={r.name for r in reqs})
     final_text = with_dependencies(old_text, caret_ranges(reqs, {p.name: p.version for p in lock.packages}))
     final = proj.Project(manifest_mod.load_toml_text(path, final_text))
-    lock.requirements = proj.lock_mod.requirement_table(final.manifest)
+    lock.requirements = requirement_table(final.manifest)
     report = proj.install_lock(final, lock)  # store entries first: the old env keeps working on failure
     write_edited(path, final_text, newline)
     proj.write_lock(final, lock)

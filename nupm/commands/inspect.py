@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from nupm import lock as lock_mod
 from nupm import project as proj
 from nupm.errors import NupmError
 from nupm.lock import Lock
@@ -16,7 +17,7 @@ def _load() -> tuple[proj.Project, Lock]:
     lock = proj.read_lock(project)
     if lock is None:
         raise NupmError(f"no {LOCKFILE} yet; run `nupm install`")
-    if proj.lock_mod.stale_reasons(project.manifest, lock):
+    if lock_mod.stale_reasons(project.manifest, lock):  # offline and cheap: no tree hashes of path packages
         proj.status(f"warning: {LOCKFILE} is out of date; run `nupm install`")
     return project, lock
 

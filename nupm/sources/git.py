@@ -13,7 +13,7 @@ import tarfile
 from pathlib import Path
 
 from nupm.errors import NupmError
-from nupm.fsutil import built_beside, make_temp_dir, remove_tree, replace_dir
+from nupm.fsutil import built_beside, file_lock, make_temp_dir, remove_tree, replace_dir
 from nupm.paths import Home
 
 _SHA = 40
@@ -53,11 +53,8 @@ def _url_key(url: str) -> str:
 
 def mirror(home: Home, url: str, refresh: bool) -> Path:
     """The bare mirror of `url`, cloned on first use and fetched when `refresh`."""
-    from filelock import FileLock
-
     path = home.git_mirrors / _url_key(url)
-    home.locks.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(home.locks / f"git-{path.name}.lock")):
+    with file_lock(home.git_lock(path)):
         if not (path / "HEAD").exists():
             if _offline():
                 raise Offline(f"offline: {url} has never been cloned into the cache (run once without --offline)")
@@ -137,7 +134,7 @@ def checkout(home: Home, url: str, sha: str, subdir: str = "") -> Path:
         raise GitError(f"{url}: there is no directory {subdir!r} at commit {sha[:12]}")
     archive = _git("archive", "--format=tar", sha, *([subdir] if subdir else []), cwd=repo, binary=True)
     with built_beside(target) as tmp:
-        _extract(archive, tmp, subdir)
+        extract_tar(archive, tmp, subdir)
     return target
 
 
@@ -148,7 +145,7 @@ def _is_directory(repo: Path, sha: str, subdir: str) -> bool:
         return False
 
 
-def _extract(archive: bytes, dest: Path, subdir: str) -> None:
+def extract_tar(archive: bytes, dest: Path, subdir: str) -> None:
     """Unpack regular files and directories only: links, devices and escaping paths are refused."""
     prefix = subdir + "/" if subdir else ""
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
