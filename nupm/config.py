@@ -18,7 +18,7 @@ from pathlib import Path
 
 from nupm.errors import BadInput
 from nupm.manifest import Checker, parse_toml, read_text
-from nupm.paths import config_file
+from nupm.paths import absolute_location, config_file
 
 OFFICIAL_NAME = "nushell"
 OFFICIAL_URL = "https://raw.githubusercontent.com/nushell/nupm/main/registry/registry.nuon"
@@ -60,14 +60,6 @@ def load_config(path: Path | None = None) -> Config:
             check.fail("registries", name, f"registry {name!r} must be a path or URL (a string)")
     resolved = {name: absolute_location(path.parent, loc) for name, loc in registries.items()}
     return Config(path, resolved, jobs, has_registries=True)
-
-
-def absolute_location(base: Path, location: str) -> str:
-    """A configured location as nupm reads it: URLs as they are, paths relative to `base`."""
-    if "://" in location:
-        return location
-    p = Path(location).expanduser()
-    return str(p if p.is_absolute() else (base / p).resolve())
 
 
 def search_order(project: dict[str, str], user: dict[str, str]) -> dict[str, str]:

@@ -75,7 +75,9 @@ class Setup:
 
 
 def _nu_config_path() -> Path:
-    nu = os.environ.get("NUPM_NU", "nu")
+    from nupm.nushell import binary
+
+    nu = binary()
     try:
         out = subprocess.run([nu, "-n", "-c", "$nu.config-path"], capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nupm.errors import BadInput, NupmError
-from nupm.paths import MANIFEST, NUON_MANIFEST
+from nupm.paths import MANIFEST, NUON_MANIFEST, absolute_location
 from nupm.versions import Range, Version, VersionError
 
 NAME_RULE = "lowercase letters, digits, - and _, starting with a letter, at most 64 characters"
@@ -354,11 +354,7 @@ def _registries(table: object, check: Checker, root: Path) -> dict[str, str]:
             check.fail("registries", name, f"invalid registry name {name!r}: use letters, digits, ., - and _")
         if not isinstance(location, str) or not location.strip():
             check.fail("registries", name, f"registry {name!r} must be a path or URL (a string)")
-        if "://" in location:
-            out[name] = location
-        else:
-            p = Path(location).expanduser()
-            out[name] = str(p if p.is_absolute() else (root / p).resolve())
+        out[name] = absolute_location(root, location)
     return out
 
 

@@ -10,6 +10,7 @@ from nupm.versions import Version, VersionError
 
 
 def binary() -> str:
+    """The nu that runs packages: NUPM_NU, else `nu` on PATH (the one place that reads NUPM_NU)."""
     return os.environ.get("NUPM_NU", "nu")
 
 

@@ -57,6 +57,15 @@ def config_file() -> Path:
     return Path(user_config_dir("nupm")) / "config.toml"
 
 
+def absolute_location(base: Path, location: str) -> str:
+    """A registry location as nupm reads it: a URL as it is, a path relative to `base` (the config file's or
+    the project's directory)."""
+    if "://" in location:
+        return location
+    p = Path(location).expanduser()
+    return str(p if p.is_absolute() else (base / p).resolve())
+
+
 def cache_dir() -> Path:
     if path := os.environ.get("NUPM_CACHE_DIR"):
         return Path(path).absolute()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nupm import manifest as manifest_mod
+from nupm import nushell
 from nupm.activation.quoting import quote_nu
 from nupm.errors import NupmError
 from nupm.fsutil import (
@@ -177,10 +178,6 @@ def describe_layout(root: Path, pkg: LockedPackage) -> dict:
     return {"modules": modules, "scripts": scripts, "binaries": binaries, "collections": collections}
 
 
-def nu_binary() -> str:
-    return os.environ.get("NUPM_NU", "nu")
-
-
 def run_build(source: Path, prefix: Path) -> None:
     """Run a custom package's build.nu with `NUPM_PREFIX` (and Nushell nupm's `$env.nupm.home`)."""
     build = source / "build.nu"
@@ -194,7 +191,7 @@ def run_build(source: Path, prefix: Path) -> None:
     code = (f"$env.nupm = {{home: $env.NUPM_PREFIX}}; source {quote_nu(str(build))}; "
             f"main {quote_nu(str(package_file or source))}")
     try:
-        proc = subprocess.run([nu_binary(), "--no-config-file", "-c", code], cwd=source, env=env,
+        proc = subprocess.run([nushell.binary(), "--no-config-file", "-c", code], cwd=source, env=env,
                               capture_output=True, text=True, check=False)
     except FileNotFoundError:
         raise NupmError("nu is not installed; custom packages need it to run build.nu") from None

@@ -11,7 +11,7 @@ from nupm import checker, environment, nuon, publish, scaffold, testrun
 from nupm import project as proj
 from nupm.commands.shellenv import activated_environ
 from nupm.errors import BadInput, NupmError
-from nupm.store import nu_binary
+from nupm.nushell import binary as nu_binary
 
 
 def run_new(args) -> int:

@@ -126,7 +126,7 @@ def _task(description: dict, cmd: list[str]) -> list[str] | None:
     """A manifest [scripts] task is Nushell code, run with the environment's modules importable and the
     extra arguments appended as quoted words."""
     from nupm import manifest as manifest_mod
-    from nupm.store import nu_binary
+    from nupm.nushell import binary as nu_binary
 
     path = manifest_mod.manifest_in(Path(description["root"]))
     tasks = manifest_mod.load(path).tasks if path else {}
