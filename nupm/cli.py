@@ -125,6 +125,30 @@ class _OnlyOne:
         return self.sub.add_parser(name, **kwargs)
 
 
+class _ShellNames:
+    """`choices` for a shell argument: the shells nupm describes (nupm.shells), looked up only when a
+    command that takes one is parsed."""
+
+    def __contains__(self, name) -> bool:
+        from nupm.shells import names
+
+        return name in names()
+
+    def __iter__(self):
+        from nupm.shells import names
+
+        return iter(names())
+
+
+def subcommands() -> list[tuple[str, str]]:
+    """Every subcommand's name and help, for the shells' completions."""
+    parser = build_parser(None)
+    for action in parser._actions:  # argparse keeps subcommands here; there is no public accessor
+        if isinstance(action, argparse._SubParsersAction):
+            return [(c.dest, c.help or "") for c in action._choices_actions]
+    return []
+
+
 def _command_in(argv: list[str]) -> str | None:
     """The subcommand named in argv (skipping global options), if any."""
     args = iter(argv)
@@ -196,7 +220,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         p.add_argument("--json", action="store_true", help="one JSON document on stdout")
 
-    shells = ["nu", "bash", "zsh", "fish"]
+    shells = _ShellNames()
     env_help = "a global environment instead of this project's"
     p = sub.add_parser("activate", help="print the line that activates the environment in your shell")
     p.add_argument("--shell", choices=shells, help="default: detected")

@@ -110,7 +110,8 @@ def _from_manifest(registry: Registry, entry: IndexEntry) -> dict:
 
 def installed(name: str) -> list[dict]:
     """Every environment (project or global) on this machine whose env.json lists `name`."""
-    from nupm.paths import ENV_DESCRIPTION, Home
+    from nupm.description import read as read_description
+    from nupm.paths import Home
 
     home = Home.current()
     found = []
@@ -119,13 +120,13 @@ def installed(name: str) -> list[dict]:
     for root in sorted(home.roots.glob("*.json")):
         try:
             env_dir = json.loads(root.read_text()).get("env_dir")
-            description = json.loads((Path(env_dir) / ENV_DESCRIPTION).read_text())
+            described = read_description(Path(env_dir))
         except (OSError, ValueError, TypeError, AttributeError):
             continue
-        for pkg in description.get("packages", []):
-            if pkg.get("name") == name:
-                found.append({"version": pkg.get("version"), "environment": description.get("name"),
-                              "kind": description.get("kind"), "root": description.get("root")})
+        for pkg in described.packages if described else ():
+            if pkg.name == name:
+                found.append({"version": pkg.version, "environment": described.name,
+                              "kind": described.kind, "root": described.root})
     return found
 
 

@@ -7,18 +7,18 @@ in. Activation modules for each shell are compiled from env.json alone.
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 
+from nupm.description import Command, Description, Package
 from nupm.errors import NupmError
 from nupm.fsutil import debris_in, make_temp_dir, pause_point, remove_tree, replace_dir
 from nupm.manifest import Manifest
 from nupm.paths import ENV_DESCRIPTION
 from nupm.store import StoreEntry
 
-DESCRIPTION_VERSION = 1
 STAMP = "stamp"
 
 
@@ -26,7 +26,7 @@ class ConflictingNames(NupmError):
     pass
 
 
-def describe(manifest: Manifest, entries: list[StoreEntry], env_dir: Path, kind: str = "project") -> dict:
+def describe(manifest: Manifest, entries: list[StoreEntry], env_dir: Path, kind: str = "project") -> Description:
     """The complete, machine-readable description of one environment.
 
     `kind` is "project" (env_dir is the project's .nupm/, the project's own module is included) or
@@ -35,34 +35,32 @@ def describe(manifest: Manifest, entries: list[StoreEntry], env_dir: Path, kind:
     env_dir = env_dir.absolute()
     modules: dict[str, str] = {}
     collections: dict[str, str] = {}
-    commands: dict[str, dict] = {}
+    commands: dict[str, Command] = {}
     owners: dict[str, str] = {}
     packages = []
     for entry in sorted(entries, key=lambda e: e.name):
-        _offer(entry.name, entry.path, entry, modules, commands, owners)
+        _offer(entry.name, entry.path, entry.modules, entry.scripts, entry.binaries, modules, commands, owners)
         for name, rel in entry.collections.items():
             _claim(owners, f"module {name}", entry.name)
             collections[name] = str(entry.path / rel)
-        packages.append({"name": entry.name, "version": entry.version, "type": entry.type,
-                         "hash": entry.hash, "store": str(entry.path)})
+        packages.append(Package(entry.name, entry.version, entry.type, entry.hash, str(entry.path)))
     _check_path_entries([env_dir / "bin"])
-    own = _own_offer(manifest) if kind == "project" else None
-    if own:
-        _offer(manifest.name, manifest.root.absolute(), own, modules, commands, owners)
-    return {
-        "version": DESCRIPTION_VERSION,
-        "name": manifest.name,
-        "kind": kind,
-        "root": str(manifest.root.absolute() if kind == "project" else env_dir),
-        "env_dir": str(env_dir),
-        "path": [str(env_dir / "bin")],
-        "lib_dirs": [str(env_dir / "lib")],
-        "variables": dict(sorted(manifest.env.items())),
-        "modules": dict(sorted(modules.items())),
-        **({"collections": dict(sorted(collections.items()))} if collections else {}),
-        "commands": dict(sorted(commands.items())),
-        "packages": packages,
-    }
+    if kind == "project":
+        own = OwnCode.of(manifest)
+        _offer(manifest.name, own.root, own.modules, own.scripts, {}, modules, commands, owners)
+    return Description(
+        name=manifest.name,
+        kind=kind,
+        root=str(manifest.root.absolute() if kind == "project" else env_dir),
+        env_dir=str(env_dir),
+        path=(str(env_dir / "bin"),),
+        lib_dirs=(str(env_dir / "lib"),),
+        variables=dict(sorted(manifest.env.items())),
+        modules=dict(sorted(modules.items())),
+        collections=dict(sorted(collections.items())),
+        commands=dict(sorted(commands.items())),
+        packages=tuple(packages),
+    )
 
 
 def _check_path_entries(entries: list[Path]) -> None:
@@ -71,33 +69,41 @@ def _check_path_entries(entries: list[Path]) -> None:
             raise NupmError(f"{entry} contains ':', which cannot appear in a PATH entry; move the project")
 
 
-def _own_offer(manifest: Manifest) -> StoreEntry | None:
-    """The project's own module or scripts, live from its directory (like an editable install)."""
-    root = manifest.root
-    modules, scripts = {}, {}
-    if manifest.type == "module" and (root / manifest.name / "mod.nu").is_file():
-        modules[manifest.name] = manifest.name
-    if manifest.type == "script" and (root / f"{manifest.name}.nu").is_file():
-        scripts[manifest.name] = f"{manifest.name}.nu"
-    for extra in manifest.scripts:
-        if (root / extra).is_file():
-            scripts[Path(extra).name.removesuffix(".nu")] = extra
-    if not modules and not scripts:
-        return None
-    return StoreEntry(path=root, name=manifest.name, version=manifest.version, type=manifest.type,
-                      hash="", modules=modules, scripts=scripts, binaries={})
+@dataclass(frozen=True)
+class OwnCode:
+    """A project's own module and scripts, used live from its directory (like an editable install): not a
+    store entry, so nothing of it is hashed, copied or kept alive by gc."""
+
+    root: Path
+    modules: dict[str, str]  # name -> path relative to root
+    scripts: dict[str, str]
+
+    @classmethod
+    def of(cls, manifest: Manifest) -> OwnCode:
+        root = manifest.root
+        modules, scripts = {}, {}
+        if manifest.type == "module" and (root / manifest.name / "mod.nu").is_file():
+            modules[manifest.name] = manifest.name
+        if manifest.type == "script" and (root / f"{manifest.name}.nu").is_file():
+            scripts[manifest.name] = f"{manifest.name}.nu"
+        for extra in manifest.scripts:
+            if (root / extra).is_file():
+                scripts[Path(extra).name.removesuffix(".nu")] = extra
+        return cls(root.absolute(), modules, scripts)
 
 
-def _offer(owner: str, base: Path, entry: StoreEntry, modules: dict, commands: dict, owners: dict) -> None:
-    for name, rel in entry.modules.items():
+def _offer(owner: str, base: Path, offered_modules: dict, scripts: dict, binaries: dict,
+           modules: dict, commands: dict, owners: dict) -> None:
+    """Add what `owner` provides (paths relative to `base`), refusing a name another package provides."""
+    for name, rel in offered_modules.items():
         _claim(owners, f"module {name}", owner)
         modules[name] = str(base / rel)
-    for name, rel in entry.scripts.items():
+    for name, rel in scripts.items():
         _claim(owners, f"command {name}", owner)
-        commands[name] = {"kind": "nu-script", "target": str(base / rel), "package": owner}
-    for name, rel in entry.binaries.items():
+        commands[name] = Command("nu-script", str(base / rel), owner)
+    for name, rel in binaries.items():
         _claim(owners, f"command {name}", owner)
-        commands[name] = {"kind": "binary", "target": str(base / rel), "package": owner}
+        commands[name] = Command("binary", str(base / rel), owner)
 
 
 def _claim(owners: dict, what: str, owner: str) -> None:
@@ -106,11 +112,7 @@ def _claim(owners: dict, what: str, owner: str) -> None:
     owners[what] = owner
 
 
-def render_description(description: dict) -> str:
-    return json.dumps(description, indent=2, ensure_ascii=False) + "\n"
-
-
-def generated_files(description: dict) -> dict[str, str]:
+def generated_files(description: Description) -> dict[str, str]:
     """Every generated text file of the environment: the description, its activation modules, and
     `stamp`, an id of this generation that shell hooks read with a builtin to notice a regeneration."""
     import zlib  # a change id, not a security check: zlib is cheap to import on the no-op path
@@ -118,8 +120,7 @@ def generated_files(description: dict) -> dict[str, str]:
     from nupm.activation.render import render_all
 
     # `name`: what the hooks call the environment in their messages, read with a builtin.
-    files = {ENV_DESCRIPTION: render_description(description), **render_all(description),
-             "name": description["name"] + "\n"}
+    files = {ENV_DESCRIPTION: description.render(), **render_all(description), "name": description.name + "\n"}
     raw = "\0".join(files[k] for k in sorted(files)).encode()
     return {**files, STAMP: f"{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}\n"}
 
@@ -136,7 +137,7 @@ def touch_stamp(env_dir: Path, sources: list[Path]) -> None:
         pass
 
 
-def is_current(env_dir: Path, files: dict[str, str], description: dict) -> bool:
+def is_current(env_dir: Path, files: dict[str, str], description: Description) -> bool:
     """Same files and every link and command still in place (a hand-deleted file is repaired)."""
     for name, content in files.items():
         try:
@@ -145,24 +146,23 @@ def is_current(env_dir: Path, files: dict[str, str], description: dict) -> bool:
         except (FileNotFoundError, UnicodeDecodeError):
             return False
     lib, bin_ = env_dir / "lib", env_dir / "bin"
-    return (all(os.path.exists(lib / name) for name in (*description["modules"], *description.get("collections", {})))
-            and all(os.path.exists(bin_ / name) for name in description["commands"]))
+    return (all(os.path.exists(lib / name) for name in description.links())
+            and all(os.path.exists(bin_ / name) for name in description.commands))
 
 
-def check_links(env_dir: Path, description: dict) -> None:
+def check_links(env_dir: Path, description: Description) -> None:
     """Every module link and command of the written environment leads somewhere: an install that would
     leave a dangling link fails instead of exiting 0."""
     lib, bin_ = env_dir / "lib", env_dir / "bin"
-    broken = [str(lib / name) for name in (*description["modules"], *description.get("collections", {}))
-              if not os.path.exists(lib / name)]
-    broken += [str(bin_ / name) for name, command in description["commands"].items()
-               if not os.path.exists(bin_ / name) or not os.path.exists(command["target"])]
+    broken = [str(lib / name) for name in description.links() if not os.path.exists(lib / name)]
+    broken += [str(bin_ / name) for name, command in description.commands.items()
+               if not os.path.exists(bin_ / name) or not os.path.exists(command.target)]
     if broken:
         raise NupmError(f"the environment in {env_dir} has links that lead nowhere ({', '.join(broken[:3])}); "
                         "was the store changed meanwhile? run the command again")
 
 
-def write(env_dir: Path, description: dict, extra: dict[str, str] | None = None) -> bool:
+def write(env_dir: Path, description: Description, extra: dict[str, str] | None = None) -> bool:
     """Regenerate `env_dir` atomically; False (and nothing touched) when it is already current.
 
     `extra` files (a global environment's manifest and lock) are swapped in together with the rest.
@@ -187,19 +187,19 @@ def write(env_dir: Path, description: dict, extra: dict[str, str] | None = None)
     return True
 
 
-def _fill(tmp: Path, description: dict) -> None:
+def _fill(tmp: Path, description: Description) -> None:
     (tmp / "bin").mkdir()
     (tmp / "lib").mkdir()
     (tmp / ".gitignore").write_text("*\n")
-    lib_dir = description["lib_dirs"][0]
-    for name, target in {**description["modules"], **description.get("collections", {})}.items():
+    lib_dir = description.lib_dirs[0]
+    for name, target in description.links().items():
         os.symlink(target, tmp / "lib" / name)
-    for name, command in description["commands"].items():
+    for name, command in description.commands.items():
         path = tmp / "bin" / name
-        if command["kind"] == "binary":
-            os.symlink(command["target"], path)
+        if command.kind == "binary":
+            os.symlink(command.target, path)
         else:
-            path.write_text(script_wrapper(command["target"], lib_dir))
+            path.write_text(script_wrapper(command.target, lib_dir))
             os.chmod(path, 0o755)
 
 
@@ -209,10 +209,3 @@ def script_wrapper(script: str, lib_dir: str) -> str:
             "# generated by nupm\n"
             # -I, not --include-path: nu 0.101 re-parses the long flag's value as code.
             f'exec "${{NUPM_NU:-nu}}" -I {shlex.quote(lib_dir)} {shlex.quote(script)} "$@"\n')
-
-
-def read_description(env_dir: Path) -> dict | None:
-    try:
-        return json.loads((env_dir / ENV_DESCRIPTION).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None

@@ -13,10 +13,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from nupm.description import read as read_description
 from nupm.fsutil import debris_in as fsutil_debris
 from nupm.fsutil import file_lock, remove_tree, tree_hash
 from nupm.lock import LockedPackage
-from nupm.paths import ENV_DESCRIPTION, Home
+from nupm.paths import Home
 from nupm.sources.source import Source
 
 
@@ -60,13 +61,13 @@ def live_entries(home: Home, prune: bool) -> set[str]:
             elif prune:
                 root.unlink(missing_ok=True)
             continue
-        try:
-            description = json.loads((Path(data["env_dir"]) / ENV_DESCRIPTION).read_text())
-        except (OSError, json.JSONDecodeError, KeyError):
+        env_dir = data.get("env_dir") if isinstance(data, dict) else None
+        described = read_description(Path(env_dir)) if isinstance(env_dir, str) else None
+        if described is None:
             if prune:
                 root.unlink(missing_ok=True)
             continue
-        live.update(Path(p["store"]).name for p in description.get("packages", []))
+        live.update(Path(p.store).name for p in described.packages)
     return live
 
 

@@ -2,7 +2,7 @@
 the names in flight, bytes so far, drawn by rich), one plain line per package otherwise. Always on
 stderr, so stdout stays clean for --json.
 
-Domain code reports through `current()`; the command line chooses the kind once (`use`).
+Domain code reports through `current()`, never by printing; the command line chooses the kind once (`use`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,16 @@ import threading
 
 
 class Quiet:
+    """No progress at all (--json), only notes."""
+
     def start(self, what: str, total: int | None = None) -> None: ...
     def begin(self, name: str) -> None: ...
     def done(self, name: str, detail: str, size: int = 0) -> None: ...
     def finish(self) -> None: ...
+
+    def note(self, text: str) -> None:
+        """What is not progress (a warning, what was decided, what is awaited): always shown, on stderr."""
+        print(text, file=sys.stderr, flush=True)
 
 
 class Lines(Quiet):
@@ -67,6 +73,13 @@ class Live(Quiet):
             if self.task is not None:
                 self.bar.advance(self.task)
             self._draw()
+
+    def note(self, text: str) -> None:
+        with self.lock:
+            if self.task is None:
+                print(text, file=sys.stderr, flush=True)
+            else:  # above the live line, which is redrawn below it
+                self.console.print(text, markup=False, highlight=False, soft_wrap=True)
 
     def _draw(self) -> None:
         if self.task is not None:

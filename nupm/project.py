@@ -1,12 +1,12 @@
 """A project and the pipeline over it: manifest -> resolve -> lock -> store -> environment.
 
-Commands call these functions; they hold no logic of their own.
+Commands call these functions and print what they return; they hold no logic of their own. What happens
+meanwhile (fetches, notes, waiting for a lock) is reported through `nupm.progress`, never printed here.
 """
 
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +14,7 @@ from pathlib import Path
 from nupm import environment, roots, store, trust
 from nupm import lock as lock_mod
 from nupm import manifest as manifest_mod
+from nupm.description import Description, require_built
 from nupm.errors import NupmError
 from nupm.fsutil import exclusive, pause_point, tree_hash, write_if_changed
 from nupm.lock import Lock, LockedPackage
@@ -49,7 +50,7 @@ def held(start: Path) -> Iterator[Project]:
     path = manifest_mod.find_manifest(start)
     if path is None:
         raise NoProject(f"no {MANIFEST} in {start} or any parent directory (run `nupm init` to create one)")
-    with exclusive(Home.current().project_lock(path.parent), f"project {path.parent}", status):
+    with exclusive(Home.current().project_lock(path.parent), f"project {path.parent}", _note):
         yield Project(manifest_mod.load(path))
 
 
@@ -60,8 +61,10 @@ def find(start: Path) -> Project:
     return Project(manifest_mod.load(path))
 
 
-def status(message: str) -> None:
-    print(message, file=sys.stderr)
+def _note(message: str) -> None:
+    from nupm import progress
+
+    progress.current().note(message)
 
 
 # -- lock ----------------------------------------------------------------------------------------
@@ -122,7 +125,7 @@ def _report_traffic() -> None:
 
     traffic = network.current().traffic()
     if traffic is not None and traffic.requests:
-        status(f"HTTP: {traffic.requests} request{'s' if traffic.requests != 1 else ''} "
+        _note(f"HTTP: {traffic.requests} request{'s' if traffic.requests != 1 else ''} "
                f"({traffic.not_modified} not modified), {human_size(traffic.downloaded)} downloaded")
 
 
@@ -154,7 +157,7 @@ def resolve_lock(project: Project, registry: str | None = None, keep: Lock | Non
         finder.close()
         progress.current().finish()
         for note in finder.notes:
-            status(note)
+            _note(note)
         _report_traffic()
     return Lock(requirements=lock_mod.requirement_table(project.manifest), packages=packages)
 
@@ -257,6 +260,12 @@ def sync(project: Project, registry: str | None = None, locked: bool = False, fr
         return _sync(project, registry, locked, frozen, unlock, force_resolve, quiet)
 
 
+def synced_description(project: Project) -> Description:
+    """Sync quietly (as `uv run` does before running anything) and return the environment's description."""
+    sync(project, quiet=True)
+    return require_built(project.env_dir)
+
+
 def _sync(project: Project, registry: str | None, locked: bool, frozen: bool, unlock: set[str] | None,
           force_resolve: bool, quiet: bool) -> InstallReport:
     lock = read_lock(project)
@@ -270,5 +279,5 @@ def _sync(project: Project, registry: str | None, locked: bool, frozen: bool, un
     if reasons or force_resolve:
         lock = resolve_lock(project, registry, keep=lock, unlock=unlock)
         if write_lock(project, lock) and not quiet:
-            status(f"Locked {len(lock.packages)} package{'s' if len(lock.packages) != 1 else ''}")
+            _note(f"Locked {len(lock.packages)} package{'s' if len(lock.packages) != 1 else ''}")
     return install_lock(project, lock)

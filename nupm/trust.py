@@ -17,7 +17,13 @@ from nupm.fsutil import atomic_write
 from nupm.paths import Home
 
 RECORD = ".nupm-trust"
-SOURCED = ("stamp", "activate.bash", "activate.zsh", "activate.fish", ".hook.nu")
+
+
+def _sourced() -> tuple[str, ...]:
+    """The files of .nupm/ a hook reads or sources: the stamp and each shell's activation file."""
+    from nupm.shells import every_hook_source
+
+    return ("stamp", *every_hook_source())
 
 
 def record_path(home: Home, root: Path) -> Path:
@@ -41,7 +47,7 @@ def is_trusted(home: Home, root: Path, env_dir: Path) -> bool:
         return False
     if kept != _stamp(env_dir):
         return False
-    return all(not (env_dir / name).exists() or (env_dir / name).stat().st_mtime_ns <= since for name in SOURCED)
+    return all(not (env_dir / name).exists() or (env_dir / name).stat().st_mtime_ns <= since for name in _sourced())
 
 
 def vouch(home: Home, root: Path, env_dir: Path) -> None:
@@ -55,7 +61,7 @@ def vouch(home: Home, root: Path, env_dir: Path) -> None:
     record.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(record, stamp + "\n")
     # A file written in the same clock tick as the record must not look newer than it.
-    now = max([record.stat().st_mtime_ns] + [(env_dir / n).stat().st_mtime_ns for n in SOURCED
+    now = max([record.stat().st_mtime_ns] + [(env_dir / n).stat().st_mtime_ns for n in _sourced()
                                               if (env_dir / n).exists()])
     os.utime(record, ns=(now, now))
 

@@ -7,9 +7,10 @@ import os
 import sys
 from pathlib import Path
 
-from nupm import checker, environment, nuon, publish, scaffold, testrun
+from nupm import checker, nuon, publish, scaffold, testrun
 from nupm import project as proj
-from nupm.commands.shellenv import activated_environ
+from nupm.commands import status
+from nupm.description import Description
 from nupm.errors import BadInput, NupmError
 from nupm.nushell import binary as nu_binary
 
@@ -18,18 +19,15 @@ def run_new(args) -> int:
     kind = "script" if args.script else "custom" if args.custom else "module"
     target = Path(args.path) if args.path else Path.cwd() / args.name
     files = scaffold.create(args.name, kind, target.absolute(), git=not args.no_git)
-    proj.status(f"Created {kind} package {args.name} in {target} ({len(files)} files)")
-    proj.status(f"  cd {target} && nupm check && nupm test")
+    status(f"Created {kind} package {args.name} in {target} ({len(files)} files)")
+    status(f"  cd {target} && nupm check && nupm test")
     return 0
 
 
-def _environment(project: proj.Project) -> tuple[dict, Path]:
+def _environment(project: proj.Project) -> tuple[Description, Path]:
     """Sync the package's environment; its description and the lib dir that makes imports resolve."""
-    proj.sync(project, quiet=True)
-    description = environment.read_description(project.env_dir)
-    if description is None:
-        raise NupmError(f"{project.env_dir} is missing; run `nupm install`")
-    return description, Path(description["lib_dirs"][0])
+    description = proj.synced_description(project)
+    return description, Path(description.lib_dirs[0])
 
 
 def run_check(args) -> int:
@@ -41,7 +39,7 @@ def run_check(args) -> int:
     problems, files = _problems(project)
     for problem in problems:
         print(problem)
-    proj.status(f"checked {len(files)} .nu files: {len(problems) or 'no'} problem{'s' if len(problems) != 1 else ''}")
+    status(f"checked {len(files)} .nu files: {len(problems) or 'no'} problem{'s' if len(problems) != 1 else ''}")
     return 1 if problems else 0
 
 
@@ -61,7 +59,7 @@ def _problems(project: proj.Project) -> tuple[list, list[Path]]:
 def run_test(args) -> int:
     project = proj.find(Path.cwd())
     description, lib_dir = _environment(project)
-    env = activated_environ(description, dict(os.environ))
+    env = description.environ(dict(os.environ))
     results = testrun.run_all(nu_binary(), project.root, lib_dir, env, args.filter)
     if args.json:
         print(testrun.as_json(results))
@@ -92,5 +90,5 @@ def run_publish(args) -> int:
         print(f"nupm-index.json entry: {json.dumps(entry.index, indent=1, sort_keys=True)}")
         return 0
     m = project.manifest
-    proj.status(f"Published {m.name} {m.version} to {args.registry} ({entry.row['type']})")
+    status(f"Published {m.name} {m.version} to {args.registry} ({entry.row['type']})")
     return 0

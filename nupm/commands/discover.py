@@ -7,6 +7,7 @@ from pathlib import Path
 
 from nupm import discover
 from nupm import project as proj
+from nupm.commands import status
 from nupm.progress import count
 
 
@@ -29,7 +30,7 @@ def run_search(args) -> int:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     if not rows:
-        proj.status(f"no package matches {args.term!r}")
+        status(f"no package matches {args.term!r}")
         return 1
     _table([[r["name"], r["newest"] or "-", r["registry"], r["description"]] for r in rows])
     return 0
@@ -61,7 +62,7 @@ def run_outdated(args) -> int:
         return 0
     stale = [r for r in rows if r["outdated"]]
     if not stale:
-        proj.status(f"all {count(len(rows), 'registry package')} are at their newest version")
+        status(f"all {count(len(rows), 'registry package')} are at their newest version")
         return 0
     _table([["package", "locked", "allowed", "newest"]]
            + [[r["name"], r["locked"], r["allowed"] or "-", r["newest"] or "-"] for r in stale])

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from nupm import manifest as manifest_mod
 from nupm import project as proj
+from nupm.commands import status
 from nupm.errors import NupmError, UsageError
 from nupm.fsutil import pause_point, read_for_edit, write_edited
 from nupm.lock import requirement_table
@@ -123,7 +124,7 @@ def _add(args, project: proj.Project) -> int:
     proj.write_lock(final, lock)
     proj.mark_current(final)
     for req in caret_ranges(reqs, {p.name: p.version for p in lock.packages}):
-        proj.status(f"Added {req.name} {req.describe()}")
+        status(f"Added {req.name} {req.describe()}")
     _summary(report)
     return 0
 
@@ -146,10 +147,10 @@ def _remove(args, project: proj.Project) -> int:
     write_edited(path, final_text, newline)
     proj.write_lock(final, lock)
     proj.mark_current(final)
-    proj.status(f"Removed {', '.join(args.names)}")
+    status(f"Removed {', '.join(args.names)}")
     _summary(report)
     return 0
 
 
 def _summary(report: proj.InstallReport) -> None:
-    proj.status(f"{count(report.packages, 'package')} in the environment, {report.fetched} newly added to the store")
+    status(f"{count(report.packages, 'package')} in the environment, {report.fetched} newly added to the store")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from nupm import manifest as manifest_mod
+from nupm.commands import status
 from nupm.errors import NupmError, UsageError
 from nupm.fsutil import atomic_write
 from nupm.manifest import NAME_RULE, valid_name
 from nupm.manifest_edit import new_manifest, with_dependencies
 from nupm.paths import MANIFEST, NUON_MANIFEST
-from nupm.project import status
 from nupm.versions import is_valid_version
 
 

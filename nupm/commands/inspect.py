@@ -7,6 +7,7 @@ from pathlib import Path
 
 from nupm import lock as lock_mod
 from nupm import project as proj
+from nupm.commands import status
 from nupm.errors import NupmError
 from nupm.lock import Lock
 from nupm.paths import LOCKFILE
@@ -18,7 +19,7 @@ def _load() -> tuple[proj.Project, Lock]:
     if lock is None:
         raise NupmError(f"no {LOCKFILE} yet; run `nupm install`")
     if lock_mod.stale_reasons(project.manifest, lock):  # offline and cheap: no tree hashes of path packages
-        proj.status(f"warning: {LOCKFILE} is out of date; run `nupm install`")
+        status(f"warning: {LOCKFILE} is out of date; run `nupm install`")
     return project, lock
 
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from nupm import project as proj
+from nupm.commands import status
 from nupm.errors import NupmError
 from nupm.progress import count
 
 
 def _report(report: proj.InstallReport) -> None:
     if report.fetched or report.env_changed:
-        proj.status(f"Installed {count(report.packages, 'package')} ({report.fetched} new in the store); "
+        status(f"Installed {count(report.packages, 'package')} ({report.fetched} new in the store); "
                     f"environment written to .nupm/")
     else:
-        proj.status(f"Up to date: {count(report.packages, 'package')}")
+        status(f"Up to date: {count(report.packages, 'package')}")
 
 
 def run_install(args) -> int:
@@ -58,6 +59,6 @@ def _update_project(args, project: proj.Project) -> int:
     proj.mark_current(project)
     for pkg in lock.packages:
         if before.get(pkg.name) != pkg.version:
-            proj.status(f"Updated {pkg.name} {before.get(pkg.name, '(new)')} -> {pkg.version}")
+            status(f"Updated {pkg.name} {before.get(pkg.name, '(new)')} -> {pkg.version}")
     _report(report)
     return 0

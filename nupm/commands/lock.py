@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nupm import project as proj
+from nupm.commands import status
 from nupm.paths import LOCKFILE
 from nupm.progress import count
 
@@ -23,9 +24,9 @@ def _lock(args, project: proj.Project) -> int:
             for reason in reasons:
                 print(f"  {reason}")
             return 1
-        proj.status(f"{LOCKFILE} is up to date")
+        status(f"{LOCKFILE} is up to date")
         return 0
     lock = old if not reasons else proj.resolve_lock(project, args.registry, keep=old)
     changed = proj.write_lock(project, lock)
-    proj.status(f"{'Locked' if changed else 'Up to date:'} {count(len(lock.packages), 'package')}")
+    status(f"{'Locked' if changed else 'Up to date:'} {count(len(lock.packages), 'package')}")
     return 0

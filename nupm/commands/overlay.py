@@ -11,6 +11,7 @@ from nupm import lock as lock_mod
 from nupm import manifest as manifest_mod
 from nupm import overlays, store
 from nupm import project as proj
+from nupm.commands import status
 from nupm.commands.confirm import confirm
 from nupm.errors import NupmError, UsageError
 from nupm.fsutil import atomic_write, pause_point
@@ -59,7 +60,7 @@ def _commit(overlay, text, new_lock, action, yes, old_lock, reinstall=()) -> int
     change = overlays.describe_change(old_lock, new_lock)
     unchanged = text == overlay.manifest_text() and change == "no package changed"
     if unchanged and not reinstall:
-        proj.status(f"{overlay.name}: nothing to change")
+        status(f"{overlay.name}: nothing to change")
         return 0
     plan = change.split(", ") + [f"reinstall {n}" for n in reinstall]
     confirm(plan, f"{action} global environment {overlay.name}", yes)
@@ -68,21 +69,21 @@ def _commit(overlay, text, new_lock, action, yes, old_lock, reinstall=()) -> int
         if pkg.name in reinstall:
             store.reinstall(home, pkg)
     overlays.apply(overlay, text, new_lock, change if not unchanged else "reinstall " + ", ".join(reinstall))
-    proj.status(f"{overlay.name}: {change}")
+    status(f"{overlay.name}: {change}")
     return 0
 
 
 def install_into(args) -> int:
     home = Home.current()
     overlay = target(args, home)
-    with overlays.held(home, overlay.name, proj.status):
+    with overlays.held(home, overlay.name, status):
         return _install_into(args, overlay)
 
 
 def _install_into(args, overlay: overlays.Overlay) -> int:
     if not args.packages:  # `nupm install --overlay NAME`: make the directory match its lock again
         overlays.apply(overlay, overlay.manifest_text(), overlay.lock(), "sync")
-        proj.status(f"{overlay.name}: up to date")
+        status(f"{overlay.name}: up to date")
         return 0
     manifest = overlay.manifest()
     pause_point("overlay-read")
@@ -100,14 +101,14 @@ def _install_into(args, overlay: overlays.Overlay) -> int:
     reinstall = [r.name for r in reqs] if args.reinstall else []
     for r in reqs:
         if r not in fresh and not args.update and not args.reinstall:
-            proj.status(f"{r.name} is already installed in {overlay.name} (-u updates it, -r reinstalls it)")
+            status(f"{r.name} is already installed in {overlay.name} (-u updates it, -r reinstalls it)")
     return _commit(overlay, text, new_lock, "change", args.yes, old_lock, reinstall)
 
 
 def run_uninstall(args) -> int:
     home = Home.current()
     overlay = target(args, home)
-    with overlays.held(home, overlay.name, proj.status):
+    with overlays.held(home, overlay.name, status):
         return _uninstall(args, overlay)
 
 
@@ -122,7 +123,7 @@ def _uninstall(args, overlay: overlays.Overlay) -> int:
 def update_overlay(args) -> int:
     home = Home.current()
     overlay = target(args, home)
-    with overlays.held(home, overlay.name, proj.status):
+    with overlays.held(home, overlay.name, status):
         return _update(args, overlay)
 
 
@@ -152,10 +153,10 @@ def _emit(rows: list[dict], as_json: bool, line) -> int:
 
 
 def _new(args, home: Home) -> int:
-    overlay = overlays.create(home, args.name, proj.status)
-    proj.status(f"Created global environment {overlay.name} in {overlay.dir}")
-    proj.status(f"  nu: overlay use --reload {overlay.name}   (with {home.overlays} in NU_LIB_DIRS)")
-    proj.status(f"  bash, zsh, fish: eval \"$(nupm activate --env {overlay.name})\"")
+    overlay = overlays.create(home, args.name, status)
+    status(f"Created global environment {overlay.name} in {overlay.dir}")
+    status(f"  nu: overlay use --reload {overlay.name}   (with {home.overlays} in NU_LIB_DIRS)")
+    status(f"  bash, zsh, fish: eval \"$(nupm activate --env {overlay.name})\"")
     return 0
 
 
@@ -173,7 +174,7 @@ def _list(args, home: Home) -> int:
 
 
 def _remove(args, home: Home) -> int:
-    with overlays.held(home, args.name, proj.status):
+    with overlays.held(home, args.name, status):
         return _remove_held(args, home)
 
 
@@ -184,7 +185,7 @@ def _remove_held(args, home: Home) -> int:
     confirm([f"remove {overlay.dir} and its {len(overlays.generations(overlay))} generations"],
             f"remove global environment {overlay.name}", args.yes)
     overlays.remove(overlay)
-    proj.status(f"Removed global environment {overlay.name}")
+    status(f"Removed global environment {overlay.name}")
     return 0
 
 
@@ -198,8 +199,8 @@ def _export(args, home: Home) -> int:
 
 
 def _import(args, home: Home) -> int:
-    overlay = overlays.import_file(home, Path(args.file), args.name, proj.status)
-    proj.status(f"Imported global environment {overlay.name} ({count(len(overlay.lock().packages), 'package')})")
+    overlay = overlays.import_file(home, Path(args.file), args.name, status)
+    status(f"Imported global environment {overlay.name} ({count(len(overlay.lock().packages), 'package')})")
     return 0
 
 
@@ -213,7 +214,7 @@ def _history(args, home: Home) -> int:
 
 
 def _rollback(args, home: Home) -> int:
-    with overlays.held(home, args.name, proj.status):
+    with overlays.held(home, args.name, status):
         return _rollback_held(args, home)
 
 
@@ -226,5 +227,5 @@ def _rollback_held(args, home: Home) -> int:
         raise NupmError(f"{overlay.name} has no generation {wanted} (it has {known})")
     confirm([f"return to generation {wanted}"], f"roll back global environment {overlay.name}", args.yes)
     found = overlays.rollback(overlay, args.to)
-    proj.status(f"{overlay.name}: rolled back to generation {found.number}")
+    status(f"{overlay.name}: rolled back to generation {found.number}")
     return 0

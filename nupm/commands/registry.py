@@ -7,6 +7,7 @@ from pathlib import Path
 
 from nupm import project as proj
 from nupm import registries
+from nupm.commands import status
 from nupm.errors import NupmError
 from nupm.fsutil import read_for_edit, write_edited
 from nupm.paths import MANIFEST, config_file
@@ -30,7 +31,7 @@ def _list(args) -> int:
     for r in rows:
         print(f"{r.name:<{width}}  {r.location}  ({r.scope})")
     if not rows:
-        proj.status("no registries configured (nupm registry add NAME URL)")
+        status("no registries configured (nupm registry add NAME URL)")
     return 0
 
 
@@ -56,7 +57,7 @@ def _edit(args) -> int:
     where = "nupm.toml" if not is_config else str(path)
     said = {"add": f"Added registry {args.name} ({value})", "remove": f"Removed registry {args.name}",
             "rename": f"Renamed registry {args.name} to {value}", "set-url": f"Registry {args.name} is now {value}"}
-    proj.status(f"{said[args.registry_command]} in {where}")
+    status(f"{said[args.registry_command]} in {where}")
     return 0
 
 

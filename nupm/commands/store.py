@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from nupm import maintenance
+from nupm.commands import status
 from nupm.paths import Home
 from nupm.progress import human_size as _human
-from nupm.project import status
 
 
 def run_gc(args) -> int:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from nupm import trust
+from nupm.commands import status
 from nupm.errors import NupmError
 from nupm.paths import ENV_DIR, Home
-from nupm.project import status
 
 
 def _root(directory: str | None) -> Path:

@@ -96,4 +96,4 @@ $env._NUPM_HOOK_USE = false')
             ($hooks.env_change?.PWD? | default []) | append [{|before, after| do --env $decide } $hide $use])))
 }
 
-__NUPM_COMPLETION_NU__
+__NUPM_COMPLETION__

@@ -73,5 +73,5 @@ if not set -q _nupm_hook_fish
         return $last
     end
 
-__NUPM_COMPLETION_FISH__
+__NUPM_COMPLETION__
 end

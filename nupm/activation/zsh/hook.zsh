@@ -63,5 +63,5 @@ autoload -Uz add-zsh-hook
 add-zsh-hook precmd _nupm_hook
 add-zsh-hook chpwd _nupm_hook
 
-__NUPM_COMPLETION_ZSH__
+__NUPM_COMPLETION__
 fi

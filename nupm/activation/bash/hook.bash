@@ -93,5 +93,5 @@ case "$_nupm_pc_attrs" in
 esac
 unset _nupm_pc_attrs
 
-__NUPM_COMPLETION_BASH__
+__NUPM_COMPLETION__
 fi

@@ -1,0 +1,152 @@
+"""The environment description: what one environment puts on PATH, in Nushell's lib dirs and in variables.
+
+It is the data between the environment stage and everything after it (activation modules, `.nupm/bin`
+launchers, `nupm run`/`shell`/`env`, gc roots, `nupm info`), stored as `.nupm/env.json`. This module is its
+one typed form and the only code that reads or writes that JSON's keys.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nupm.errors import NupmError
+from nupm.paths import ENV_DESCRIPTION
+
+VERSION = 1
+
+
+class BadDescription(ValueError):
+    """An env.json that is not one nupm wrote (hand-edited, truncated, from another tool)."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command in the environment's bin/: a Nushell script run through a launcher, or a linked binary."""
+
+    kind: str  # "nu-script" | "binary"
+    target: str
+    package: str
+
+
+@dataclass(frozen=True)
+class Package:
+    """One store entry the environment uses (what gc keeps alive and `nupm info` reports)."""
+
+    name: str
+    version: str
+    type: str
+    hash: str
+    store: str
+
+
+@dataclass(frozen=True)
+class Description:
+    name: str
+    kind: str  # "project" | "global"
+    root: str
+    path: tuple[str, ...]
+    lib_dirs: tuple[str, ...]
+    variables: dict[str, str]
+    modules: dict[str, str]  # name -> directory or file that `use NAME` finds in lib/
+    collections: dict[str, str] = field(default_factory=dict)  # linked into lib/ but not `export use`d
+    commands: dict[str, Command] = field(default_factory=dict)
+    packages: tuple[Package, ...] = ()
+    env_dir: str | None = None
+    version: int = VERSION
+
+    def links(self) -> dict[str, str]:
+        """Every entry of lib/: modules and collections."""
+        return {**self.modules, **self.collections}
+
+    def to_json(self) -> dict:
+        return {
+            "version": self.version,
+            "name": self.name,
+            "kind": self.kind,
+            "root": self.root,
+            "env_dir": self.env_dir,
+            "path": list(self.path),
+            "lib_dirs": list(self.lib_dirs),
+            "variables": dict(self.variables),
+            "modules": dict(self.modules),
+            **({"collections": dict(self.collections)} if self.collections else {}),
+            "commands": {name: {"kind": c.kind, "target": c.target, "package": c.package}
+                         for name, c in self.commands.items()},
+            "packages": [{"name": p.name, "version": p.version, "type": p.type, "hash": p.hash, "store": p.store}
+                         for p in self.packages],
+        }
+
+    def environ(self, base: dict[str, str]) -> dict[str, str]:
+        """`base` (a process environment) with this environment active, as `nupm run`/`shell`/`test` start
+        commands: its PATH entries first, its variables set, NUPM_ENV and NUPM_ENV_ROOT naming it."""
+        env = dict(base)
+        rest = [p for p in env.get("PATH", "").split(os.pathsep) if p and p not in self.path]
+        env["PATH"] = os.pathsep.join([*self.path, *rest])
+        env.update(self.variables)
+        env["NUPM_ENV"] = self.name
+        env["NUPM_ENV_ROOT"] = self.root
+        return env
+
+    def render(self) -> str:
+        """env.json's text."""
+        return json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, data) -> Description:
+        """Parse env.json's document; the keys every reader needs are required, the rest default."""
+        try:
+            return cls(
+                name=_text(data["name"]), kind=_kind(data["kind"]), root=_text(data["root"]),
+                path=_texts(data["path"]), lib_dirs=_texts(data["lib_dirs"]),
+                variables=_table(data["variables"]), modules=_table(data["modules"]),
+                collections=_table(data.get("collections", {})),
+                commands={_text(n): Command(_text(c["kind"]), _text(c["target"]), _text(c["package"]))
+                          for n, c in data.get("commands", {}).items()},
+                packages=tuple(Package(*(_text(p[k]) for k in ("name", "version", "type", "hash", "store")))
+                               for p in data.get("packages", [])),
+                env_dir=None if data.get("env_dir") is None else _text(data["env_dir"]),
+                version=data.get("version", VERSION),
+            )
+        except (KeyError, TypeError, AttributeError) as e:
+            raise BadDescription(f"not an environment description ({type(e).__name__}: {e})") from None
+
+
+def _text(value) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, found {value!r}")
+    return value
+
+
+def _texts(value) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, found {value!r}")
+    return tuple(_text(v) for v in value)
+
+
+def _table(value) -> dict[str, str]:
+    return {_text(k): _text(v) for k, v in value.items()}
+
+
+def _kind(value) -> str:
+    if value not in ("project", "global"):
+        raise TypeError(f"kind must be project or global, found {value!r}")
+    return value
+
+
+def read(env_dir: Path) -> Description | None:
+    """The description in `env_dir`, or None when there is none that nupm could have written."""
+    try:
+        return Description.from_json(json.loads((env_dir / ENV_DESCRIPTION).read_text(encoding="utf-8")))
+    except (OSError, ValueError, RecursionError):  # missing, unreadable, not JSON, BadDescription
+        return None
+
+
+def require_built(env_dir: Path) -> Description:
+    """The description in `env_dir`; an environment that was never built (or was damaged) is an error."""
+    found = read(env_dir)
+    if found is None:
+        raise NupmError(f"{env_dir} is missing; run `nupm install`")
+    return found
