@@ -9,6 +9,7 @@ from pathlib import Path
 
 from nupm.errors import NupmError
 from nupm.manifest import Manifest
+from nupm.paths import Home
 from nupm.sources.registry import IndexEntry, Registry
 from nupm.versions import Label
 
@@ -63,7 +64,7 @@ def describe_registry(manifest: Manifest | None, name: str) -> list[dict]:
     return [_summary(registry, pkg, registry.versions(pkg)) for pkg in registry.names()]
 
 
-def info(manifest: Manifest | None, name: str, registry: str | None = None) -> dict:
+def info(home: Home, manifest: Manifest | None, name: str, registry: str | None = None) -> dict:
     """Everything known of a package: its versions, type, description, license, repository, and which
     environments on this machine have it."""
     for reg in _registries(manifest, registry):
@@ -76,22 +77,21 @@ def info(manifest: Manifest | None, name: str, registry: str | None = None) -> d
     facts = {"type": top.type or "", "description": top.description, "license": top.license,
              "repository": top.repository or (top.url if top.kind == "git" else "")}
     if not (facts["type"] and facts["description"]):
-        facts = {**_from_manifest(reg, top), **{k: v for k, v in facts.items() if v}}
+        facts = {**_from_manifest(home, reg, top), **{k: v for k, v in facts.items() if v}}
     return {"name": name, "registry": reg.name, "location": reg.location,
             "newest": str(top.version), **facts,
             "versions": [{"version": str(e.version), "source": e.describe_row(), "label": isinstance(e.version, Label)}
                          for e in sorted(entries, key=lambda e: e.version, reverse=True)],
-            "installed": installed(name)}
+            "installed": installed(home, name)}
 
 
-def _from_manifest(registry: Registry, entry: IndexEntry) -> dict:
+def _from_manifest(home: Home, registry: Registry, entry: IndexEntry) -> dict:
     """What the package's own manifest says (Nushell nupm's registries keep type and description there);
     fetching it is worth it for `info`, but its failure is not."""
     from nupm.manifest import load, manifest_in
-    from nupm.paths import Home
     from nupm.resolver import PackageFinder
 
-    finder = PackageFinder(Home.current(), [registry], jobs=1)
+    finder = PackageFinder(home, [registry], jobs=1)
     try:
         cand = finder.candidates(entry.name, [])
         found = next((c for c in cand if c.version == entry.version), None)
@@ -108,12 +108,9 @@ def _from_manifest(registry: Registry, entry: IndexEntry) -> dict:
     return {"type": manifest.type, "description": manifest.description}
 
 
-def installed(name: str) -> list[dict]:
+def installed(home: Home, name: str) -> list[dict]:
     """Every environment (project or global) on this machine whose env.json lists `name`."""
     from nupm.description import read as read_description
-    from nupm.paths import Home
-
-    home = Home.current()
     found = []
     if not home.roots.is_dir():
         return found

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from nupm.description import Command, Description, Package
 from nupm.errors import NupmError
-from nupm.fsutil import debris_in, make_temp_dir, pause_point, remove_tree, replace_dir
+from nupm.fsutil import built_beside, debris_in, pause_point, remove_tree
 from nupm.manifest import Manifest
 from nupm.paths import ENV_DESCRIPTION
 from nupm.store import StoreEntry
@@ -173,17 +173,12 @@ def write(env_dir: Path, description: Description, extra: dict[str, str] | None 
     for stale in debris_in(env_dir.parent):  # what a killed nupm left beside it
         if stale.name.startswith(f"{env_dir.name}."):
             remove_tree(stale)
-    tmp = make_temp_dir(env_dir.parent, f"{env_dir.name}.tmp-")
-    try:
+    with built_beside(env_dir, replace=True, prefix=f"{env_dir.name}.tmp-") as tmp:
         _fill(tmp, description)
         for name, content in files.items():
             (tmp / name).write_text(content, encoding="utf-8")
         os.chmod(tmp, 0o755)
         pause_point("env-built")
-        replace_dir(tmp, env_dir)
-    except BaseException:
-        remove_tree(tmp)
-        raise
     return True
 
 

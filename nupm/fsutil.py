@@ -230,19 +230,33 @@ def debris_in(directory: Path) -> list[Path]:
 
 
 @contextlib.contextmanager
-def built_beside(target: Path) -> Iterator[Path]:
-    """A temp dir beside `target` to build it in; renamed into place when the block succeeds (unless another
-    process put a `target` there first: same content, so that one stays), removed when it fails."""
-    tmp = make_temp_dir(target.parent, f".tmp-{target.name}-")
+def built_beside(target: Path, replace: bool = False, prefix: str | None = None) -> Iterator[Path]:
+    """A temp dir beside `target` to build it in, put in place when the block succeeds and removed when it
+    fails (and, if nupm is killed, recognisable as debris by its name). In place means renamed to `target`;
+    when `target` exists, swapped for it if `replace` (a reader sees the old tree or the new one, never a
+    gap), else dropped: another process built the same content first."""
+    tmp = make_temp_dir(target.parent, prefix or f".tmp-{target.name}-")
     try:
         yield tmp
-        if target.is_dir():
+        if replace:
+            replace_dir(tmp, target)
+        elif target.is_dir():
             remove_tree(tmp)
         else:
             os.rename(tmp, target)
     except BaseException:
         remove_tree(tmp)
         raise
+
+
+@contextlib.contextmanager
+def scratch_dir(parent: Path, prefix: str) -> Iterator[Path]:
+    """A temp dir in `parent` for work whose result goes elsewhere; removed however the block ends."""
+    tmp = make_temp_dir(parent, prefix)
+    try:
+        yield tmp
+    finally:
+        remove_tree(tmp)
 
 
 def remove_tree(path: Path) -> None:

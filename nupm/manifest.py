@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nupm.errors import BadInput, NupmError
+from nupm.errors import BadInput, NupmError, UsageError
 from nupm.paths import MANIFEST, NUON_MANIFEST, absolute_location
 from nupm.versions import Range, Version, VersionError
 
@@ -452,3 +452,22 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
     """`name` or `name@range` from the command line."""
     name, sep, range_ = spec.partition("@")
     return name.strip(), (range_.strip() or None) if sep else None
+
+
+def spec_requirement(spec: str, registry: str | None = None) -> Requirement:
+    """A `name` or `name@range` from the command line as a registry requirement; an open range is None."""
+    name, range_text = parse_spec(spec)
+    check_spec_name(name)
+    return Requirement(name, spec_range(range_text) if range_text else None, registry=registry)
+
+
+def check_spec_name(name: str) -> None:
+    if not valid_name(name):
+        raise UsageError(f"invalid package name {name!r}: use {NAME_RULE}")
+
+
+def spec_range(text: str) -> Range:
+    try:
+        return Range(text)
+    except VersionError as e:
+        raise UsageError(str(e)) from None

@@ -13,8 +13,9 @@ NUPM_HOME (default: platformdirs' user_data_dir("nupm")) holds:
   hooks/nupm.<shell>                 the rendered cd hooks that `nupm setup` sources
 A project keeps its generated environment in <project>/.nupm/.
 
-HTTP responses (registry files, archives) are cached apart from NUPM_HOME, in the user cache dir
-(platformdirs' user_cache_dir("nupm"), or NUPM_CACHE_DIR): they can be thrown away at any time.
+HTTP responses (registry files, archives; http/) and what each registry offers (registries/) are cached
+apart from NUPM_HOME, in the user cache dir (platformdirs' user_cache_dir("nupm"), or NUPM_CACHE_DIR): they
+can be thrown away at any time.
 """
 
 from __future__ import annotations
@@ -72,6 +73,16 @@ def cache_dir() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("nupm"))
+
+
+def http_cache_dir() -> Path:
+    """HTTP responses with their validators (CacheControl's file cache)."""
+    return cache_dir() / "http"
+
+
+def registry_cache_dir() -> Path:
+    """What each registry location was found to offer (layouts), remembered between runs."""
+    return cache_dir() / "registries"
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ class NoProject(NupmError):
 @dataclass
 class Project:
     manifest: Manifest
+    home: Home  # the NUPM_HOME whose store, locks and trust records it uses
 
     @property
     def root(self) -> Path:
@@ -44,21 +45,21 @@ class Project:
 
 
 @contextlib.contextmanager
-def held(start: Path) -> Iterator[Project]:
+def held(start: Path, home: Home) -> Iterator[Project]:
     """The project at or above `start`, read while holding its lock, which is held until the block ends:
     two nupm processes never read-modify-write one project at once."""
     path = manifest_mod.find_manifest(start)
     if path is None:
         raise NoProject(f"no {MANIFEST} in {start} or any parent directory (run `nupm init` to create one)")
-    with exclusive(Home.current().project_lock(path.parent), f"project {path.parent}", _note):
-        yield Project(manifest_mod.load(path))
+    with exclusive(home.project_lock(path.parent), f"project {path.parent}", _note):
+        yield Project(manifest_mod.load(path), home)
 
 
-def find(start: Path) -> Project:
+def find(start: Path, home: Home) -> Project:
     path = manifest_mod.find_manifest(start)
     if path is None:
         raise NoProject(f"no {MANIFEST} in {start} or any parent directory (run `nupm init` to create one)")
-    return Project(manifest_mod.load(path))
+    return Project(manifest_mod.load(path), home)
 
 
 def _note(message: str) -> None:
@@ -94,21 +95,21 @@ def registry_locations(manifest: Manifest | None) -> dict[str, str]:
 
 
 def open_registries(manifest: Manifest | None, registry: str | None = None) -> list:
-    from nupm.paths import cache_dir
+    from nupm.paths import registry_cache_dir
     from nupm.sources import network
     from nupm.sources.registry import open_registries as open_all
 
     locations = registry_locations(manifest)
-    return open_all(locations, registry, network.current().client, cache_dir() / "registries")
+    return open_all(locations, registry, network.current().client, registry_cache_dir())
 
 
-def make_finder(registry: str | None, preferred: dict[str, str], manifest: Manifest | None = None):
+def make_finder(home: Home, registry: str | None, preferred: dict[str, str], manifest: Manifest | None = None):
     from nupm.resolver import PackageFinder
     from nupm.sources import network
 
     registries = open_registries(manifest, registry)
     named = {r.name: r for r in open_registries(manifest)} if registry else {}
-    return PackageFinder(Home.current(), registries, named_registries=named, preferred=preferred,
+    return PackageFinder(home, registries, named_registries=named, preferred=preferred,
                          jobs=network.current().jobs, on_fetched=_report_fetched)
 
 
@@ -141,7 +142,7 @@ def resolve_lock(project: Project, registry: str | None = None, keep: Lock | Non
 
     kept = [p for p in (keep.packages if keep else []) if p.name not in (unlock or set())]
     preferred = {p.name: p.version for p in kept}
-    finder = make_finder(registry, preferred, project.manifest)
+    finder = make_finder(project.home, registry, preferred, project.manifest)
     finder.locked_commits = {(p.name, p.version, p.source.url, p.source.subdir): p.source.rev for p in kept
                              if p.source.kind == "registry" and p.source.url and p.source.rev}
     progress.current().start("Resolving")
@@ -160,6 +161,32 @@ def resolve_lock(project: Project, registry: str | None = None, keep: Lock | Non
             _note(note)
         _report_traffic()
     return Lock(requirements=lock_mod.requirement_table(project.manifest), packages=packages)
+
+
+@dataclass
+class Addition:
+    text: str  # the manifest with the requirements added
+    lock: Lock
+    added: list  # the requirements as written: open ranges became ^<locked version>
+
+
+def resolve_addition(home: Home, text: str, reqs: list, load, registry: str | None, keep: Lock | None,
+                     unlock: set[str]) -> Addition:
+    """Add `reqs` to the manifest `text` (`load` turns a text into its Manifest) and resolve it: a trial
+    with open ranges first, then each open range recorded as `^<locked version>` (as cargo add and uv add
+    do), the lock's requirement table matching that final text. Nothing is written."""
+    from dataclasses import replace
+
+    from nupm.manifest_edit import caret_ranges, with_dependencies
+    from nupm.versions import Range
+
+    opened = [replace(r, range=r.range or Range("*")) if r.kind == "registry" else r for r in reqs]
+    trial = Project(load(with_dependencies(text, opened)), home)
+    lock = resolve_lock(trial, registry, keep=keep, unlock=unlock)
+    added = caret_ranges(reqs, {p.name: p.version for p in lock.packages})
+    final = with_dependencies(text, added)
+    lock.requirements = lock_mod.requirement_table(load(final))
+    return Addition(final, lock, added)
 
 
 def write_lock(project: Project, lock: Lock) -> bool:
@@ -197,7 +224,7 @@ def _unchanged(project: Project, lock: Lock, home: Home) -> InstallReport | None
 
 
 def install_lock(project: Project, lock: Lock) -> InstallReport:
-    home = Home.current()
+    home = project.home
     report = _unchanged(project, lock, home)
     if report is None:
         with using_store(home, lock) as (entries, fetched):
@@ -215,7 +242,7 @@ def mark_current(project: Project) -> None:
     out of date nor refuse it (nupm built it, or checked it is what nupm builds). Call it again after
     writing the manifest or the lock."""
     environment.touch_stamp(project.env_dir, [project.manifest.path, project.lock_path])
-    trust.vouch(Home.current(), project.root, project.env_dir)
+    trust.vouch(project.home, project.root, project.env_dir)
 
 
 def _fill_store(home: Home, lock: Lock) -> tuple[list, int]:
@@ -256,7 +283,7 @@ def sync(project: Project, registry: str | None = None, locked: bool = False, fr
          unlock: set[str] | None = None, force_resolve: bool = False, quiet: bool = False) -> InstallReport:
     """Bring lock, store and environment in line with the manifest (`nupm install`), under the project's lock
     (the manifest is read again under it: another nupm may have changed it meanwhile)."""
-    with held(project.root) as project:
+    with held(project.root, project.home) as project:
         return _sync(project, registry, locked, frozen, unlock, force_resolve, quiet)
 
 

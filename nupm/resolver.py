@@ -58,17 +58,18 @@ class Need:
 _serials = itertools.count()
 
 
-@dataclass(eq=False)
+@dataclass(frozen=True, eq=False)
 class Candidate:
-    """One version of a package from one source. `source` is as the registry states it (a git row's
-    revision not yet a commit); the finder pins it (`PackageFinder.source_of`)."""
+    """One version of a package from one source, immutable. `source` is as the registry states it (a git
+    row's revision not yet a commit); what is learned about it later lives in the finder: the pinned source
+    (`PackageFinder.source_of`), its manifest (`manifest_of`) and content hash (`hash`)."""
 
     name: str
     version: Version
     source: Source
     entry: IndexEntry | None = None
-    manifest: Manifest | None = None
-    _hash: str | None = None
+    manifest: Manifest | None = None  # known from the start for a path or git requirement
+    index_hash: str | None = None  # the content hash the registry index states
     serial: int = field(default_factory=lambda: next(_serials))
 
     @property
@@ -111,6 +112,8 @@ class PackageFinder:
     _known: dict[tuple, Candidate] = field(default_factory=dict)
     _dirs: dict[tuple, Future] = field(default_factory=dict)
     _pins: dict[tuple, Source] = field(default_factory=dict)
+    _manifests: dict[tuple, Manifest] = field(default_factory=dict)
+    _hashes: dict[tuple, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _pool: ThreadPoolExecutor | None = None
 
@@ -170,7 +173,7 @@ class PackageFinder:
                             url=entry.url if entry.kind == "git" else None, rev=None,
                             subdir=entry.path if entry.kind != "local" else "",
                             archive=entry.url if entry.kind == "archive" else None, sha256=entry.sha256)
-            self._known[key] = Candidate(entry.name, entry.version, source, entry=entry, _hash=entry.hash)
+            self._known[key] = Candidate(entry.name, entry.version, source, entry=entry, index_hash=entry.hash)
         return self._known[key]
 
     def _pin_key(self, need: Need) -> tuple:
@@ -285,13 +288,15 @@ class PackageFinder:
         return found
 
     def manifest_of(self, cand: Candidate) -> Manifest:
-        if cand.manifest is None:
+        if cand.manifest is not None:
+            return cand.manifest
+        if cand.key not in self._manifests:
             found = self._load_manifest(cand.source, cand.name, cand)
             if not isinstance(cand.version, Label) and Version(found.version) != cand.version:
                 raise ResolutionError(f"registry {cand.source.registry} lists {cand} but its manifest says "
                                       f"version {found.version}")
-            cand.manifest = found
-        return cand.manifest
+            self._manifests[cand.key] = found
+        return self._manifests[cand.key]
 
     def dependencies(self, cand: Candidate) -> list[Need]:
         entry = cand.entry
@@ -356,11 +361,12 @@ class PackageFinder:
         return self.manifest_of(cand).type
 
     def hash(self, cand: Candidate) -> str:
-        if cand._hash is None:
-            cand._hash = tree_hash(self.package_dir(cand))
-        else:
-            self.package_dir(cand)  # pins the git revision of registry rows
-        return cand._hash
+        directory = self.package_dir(cand)  # also pins the git revision of registry rows
+        if cand.index_hash is not None:
+            return cand.index_hash
+        if cand.key not in self._hashes:
+            self._hashes[cand.key] = tree_hash(directory)
+        return self._hashes[cand.key]
 
     def hash_all(self, cands: list[Candidate]) -> dict[str, str]:
         """Content hash of each candidate (by name), fetching on the pool in parallel."""

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 from nupm.errors import UsageError
-from nupm.fsutil import make_temp_dir, remove_tree
+from nupm.fsutil import built_beside
 from nupm.manifest import NAME_RULE, valid_name
 from nupm.paths import bundled_dir
 
@@ -39,18 +39,11 @@ def create(name: str, kind: str, target: Path, git: bool) -> list[Path]:
         raise UsageError(f"{target} already exists and is not empty; nothing was changed")
     source = templates_dir() / kind
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = make_temp_dir(target.parent, f".{target.name}.tmp-")
-    try:
+    with built_beside(target, replace=True) as tmp:  # replaces the empty directory, if there is one
         files = _render(source, tmp, name, kind)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)  # mkdtemp made it 0700; the package root is an ordinary directory
-        if target.exists():
-            target.rmdir()
-        os.rename(tmp, target)
-    except BaseException:
-        remove_tree(tmp)
-        raise
     if git and shutil.which("git"):
         subprocess.run(["git", "init", "--quiet", str(target)], check=False, capture_output=True)
     return [target / f.relative_to(tmp) for f in files]

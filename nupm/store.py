@@ -19,13 +19,13 @@ from nupm.activation.quoting import quote_nu
 from nupm.errors import NupmError
 from nupm.fsutil import (
     atomic_write,
+    built_beside,
     copy_tree,
     file_lock,
     make_read_only,
-    make_temp_dir,
     pause_point,
     remove_tree,
-    replace_dir,
+    scratch_dir,
     tree_hash,
 )
 from nupm.lock import LockedPackage
@@ -85,31 +85,26 @@ def ensure(home: Home, pkg: LockedPackage) -> tuple[StoreEntry, bool]:
         return lookup(home, pkg), True
 
 
-def _build(home: Home, pkg: LockedPackage, entry: Path) -> tuple[Path, dict]:
-    """A verified, read-only copy of the package (built, for custom ones) in a temp dir beside `entry`."""
+def _build(home: Home, pkg: LockedPackage, entry: Path, out: Path) -> dict:
+    """Fill `out` with a verified, read-only copy of the package (built, for custom ones); its layout."""
     source_dir = fetch(home, pkg.source)
-    tmp = make_temp_dir(home.store, f".tmp-{entry.name}-")
-    try:
-        copy_tree(source_dir, tmp)
-        actual = tree_hash(tmp)
-        if actual != pkg.hash:
-            raise HashMismatch(f"{pkg.name} {pkg.version}: content hash {actual} does not match the lock's "
-                               f"{pkg.hash} ({pkg.source.describe()}); the source changed since it was locked")
-        if pkg.type == "custom":
-            built = make_temp_dir(home.store, f".tmp-{entry.name}-build-")
-            try:
-                run_build(tmp, built)
-            except BaseException:
-                remove_tree(built)
-                raise
-            remove_tree(tmp)
-            tmp = built
-        layout = describe_layout(tmp, pkg)
-        make_read_only(tmp)
-    except BaseException:
-        remove_tree(tmp)
-        raise
-    return tmp, layout
+    if pkg.type == "custom":
+        with scratch_dir(home.store, f".tmp-{entry.name}-source-") as copy:
+            _verified_copy(source_dir, copy, pkg)
+            run_build(copy, out)
+    else:
+        _verified_copy(source_dir, out, pkg)
+    layout = describe_layout(out, pkg)
+    make_read_only(out)
+    return layout
+
+
+def _verified_copy(source_dir: Path, dest: Path, pkg: LockedPackage) -> None:
+    copy_tree(source_dir, dest)
+    actual = tree_hash(dest)
+    if actual != pkg.hash:
+        raise HashMismatch(f"{pkg.name} {pkg.version}: content hash {actual} does not match the lock's "
+                           f"{pkg.hash} ({pkg.source.describe()}); the source changed since it was locked")
 
 
 def _write_marker(home: Home, pkg: LockedPackage, entry: Path, layout: dict) -> None:
@@ -121,13 +116,9 @@ def _write_marker(home: Home, pkg: LockedPackage, entry: Path, layout: dict) -> 
 
 
 def _install(home: Home, pkg: LockedPackage, entry: Path) -> None:
-    tmp, layout = _build(home, pkg, entry)
-    pause_point("store-built")
-    try:
-        os.rename(tmp, entry)
-    except BaseException:
-        remove_tree(tmp)
-        raise
+    with built_beside(entry) as tmp:
+        layout = _build(home, pkg, entry, tmp)
+        pause_point("store-built")
     pause_point("store-renamed")
     _write_marker(home, pkg, entry, layout)
 
@@ -136,12 +127,8 @@ def reinstall(home: Home, pkg: LockedPackage) -> StoreEntry:
     """Fetch and build the entry again and swap it in whole: users of the old copy never see a gap."""
     entry = home.entry(pkg.name, pkg.version, pkg.hash)
     with file_lock(home.entry_lock(entry)):
-        tmp, layout = _build(home, pkg, entry)
-        try:
-            replace_dir(tmp, entry)
-        except BaseException:
-            remove_tree(tmp)
-            raise
+        with built_beside(entry, replace=True) as tmp:
+            layout = _build(home, pkg, entry, tmp)
         _write_marker(home, pkg, entry, layout)
     return lookup(home, pkg)
 

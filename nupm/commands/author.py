@@ -13,6 +13,7 @@ from nupm.commands import status
 from nupm.description import Description
 from nupm.errors import BadInput, NupmError
 from nupm.nushell import binary as nu_binary
+from nupm.paths import Home
 
 
 def run_new(args) -> int:
@@ -32,7 +33,7 @@ def _environment(project: proj.Project) -> tuple[Description, Path]:
 
 def run_check(args) -> int:
     try:
-        project = proj.find(Path.cwd())
+        project = proj.find(Path.cwd(), Home.current())
     except BadInput as e:  # a broken manifest is one of the problems check exists to report
         print(str(e))
         return 1
@@ -57,7 +58,7 @@ def _problems(project: proj.Project) -> tuple[list, list[Path]]:
 
 
 def run_test(args) -> int:
-    project = proj.find(Path.cwd())
+    project = proj.find(Path.cwd(), Home.current())
     description, lib_dir = _environment(project)
     env = description.environ(dict(os.environ))
     results = testrun.run_all(nu_binary(), project.root, lib_dir, env, args.filter)
@@ -75,7 +76,7 @@ def run_test(args) -> int:
 
 
 def run_publish(args) -> int:
-    project = proj.find(Path.cwd())
+    project = proj.find(Path.cwd(), Home.current())
     publish.check_clean(project.manifest, args.allow_dirty)  # before check, whose sync writes nupm.lock
     problems, _ = _problems(project)
     if problems:  # what `nupm check` refuses is not published

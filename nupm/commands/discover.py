@@ -8,12 +8,13 @@ from pathlib import Path
 from nupm import discover
 from nupm import project as proj
 from nupm.commands import status
+from nupm.paths import Home
 from nupm.progress import count
 
 
 def _manifest():
     try:
-        return proj.find(Path.cwd()).manifest
+        return proj.find(Path.cwd(), Home.current()).manifest
     except proj.NoProject:
         return None
 
@@ -37,7 +38,7 @@ def run_search(args) -> int:
 
 
 def run_info(args) -> int:
-    found = discover.info(_manifest(), args.name, args.registry)
+    found = discover.info(Home.current(), _manifest(), args.name, args.registry)
     if args.json:
         print(json.dumps(found, indent=2, ensure_ascii=False))
         return 0
@@ -56,7 +57,7 @@ def run_info(args) -> int:
 
 
 def run_outdated(args) -> int:
-    rows = discover.outdated(proj.find(Path.cwd()))
+    rows = discover.outdated(proj.find(Path.cwd(), Home.current()))
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0

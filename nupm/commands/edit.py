@@ -14,12 +14,10 @@ from nupm import project as proj
 from nupm.commands import status
 from nupm.errors import NupmError, UsageError
 from nupm.fsutil import pause_point, read_for_edit, write_edited
-from nupm.lock import requirement_table
 from nupm.manifest import Requirement
-from nupm.manifest_edit import caret_ranges, with_dependencies, with_registry, without_dependencies
-from nupm.paths import MANIFEST
+from nupm.manifest_edit import with_registry, without_dependencies
+from nupm.paths import MANIFEST, Home
 from nupm.progress import count
-from nupm.versions import Range, VersionError
 
 
 def _editable(project: proj.Project) -> tuple[str, str]:
@@ -36,12 +34,7 @@ def _requirements(args, project: proj.Project, registry: str | None) -> list[Req
         return [_pinned(args, project)]
     if not args.specs:
         raise UsageError("nothing to add: give package names (name or name@range), --path or --git")
-    reqs = []
-    for spec in args.specs:
-        name, range_text = manifest_mod.parse_spec(spec)
-        _check_name(name)
-        reqs.append(Requirement(name, _range(range_text or "*"), registry=registry))
-    return reqs
+    return [manifest_mod.spec_requirement(spec, registry) for spec in args.specs]
 
 
 def _named_registry(args, project: proj.Project) -> tuple[str | None, tuple[str, str] | None]:
@@ -67,23 +60,11 @@ def _named_registry(args, project: proj.Project) -> tuple[str | None, tuple[str,
     return name, (name, written)
 
 
-def _check_name(name: str) -> None:
-    if not manifest_mod.valid_name(name):
-        raise UsageError(f"invalid package name {name!r}: use {manifest_mod.NAME_RULE}")
-
-
-def _range(text: str) -> Range:
-    try:
-        return Range(text)
-    except VersionError as e:
-        raise UsageError(str(e)) from None
-
-
 def _pinned(args, project: proj.Project) -> Requirement:
     if len(args.specs) > 1:
         raise UsageError("--path and --git take at most one package")
     name, range_text = manifest_mod.parse_spec(args.specs[0]) if args.specs else (None, None)
-    range_ = _range(range_text) if range_text else None
+    range_ = manifest_mod.spec_range(range_text) if range_text else None
     if args.path:
         target = Path(args.path).absolute()
         found = manifest_mod.manifest_in(target)
@@ -94,12 +75,12 @@ def _pinned(args, project: proj.Project) -> Requirement:
         return Requirement(name or real_name, range_, path=rel)
     ref = next(((k, getattr(args, k)) for k in ("tag", "rev", "branch") if getattr(args, k)), None)
     name = name or Path(args.git.rstrip("/")).name.removesuffix(".git")
-    _check_name(name)
+    manifest_mod.check_spec_name(name)
     return Requirement(name, range_, git=args.git, git_ref=ref)
 
 
 def run_add(args) -> int:
-    with proj.held(Path.cwd()) as project:
+    with proj.held(Path.cwd(), Home.current()) as project:
         return _add(args, project)
 
 
@@ -113,24 +94,21 @@ def _add(args, project: proj.Project) -> int:
     if recorded:
         old_text = with_registry(old_text, *recorded)
     path = project.manifest.path
-    trial = proj.Project(manifest_mod.load_toml_text(path, with_dependencies(old_text, reqs)))
-    keep = proj.read_lock(project)
-    lock = proj.resolve_lock(trial, registry, keep=keep, unlock={r.name for r in reqs})
-    final_text = with_dependencies(old_text, caret_ranges(reqs, {p.name: p.version for p in lock.packages}))
-    final = proj.Project(manifest_mod.load_toml_text(path, final_text))
-    lock.requirements = requirement_table(final.manifest)
+    added = proj.resolve_addition(project.home, old_text, reqs, lambda text: manifest_mod.load_toml_text(path, text),
+                                  registry, keep=proj.read_lock(project), unlock={r.name for r in reqs})
+    final, lock = proj.Project(manifest_mod.load_toml_text(path, added.text), project.home), added.lock
     report = proj.install_lock(final, lock)  # store entries first: the old env keeps working on failure
-    write_edited(path, final_text, newline)
+    write_edited(path, added.text, newline)
     proj.write_lock(final, lock)
     proj.mark_current(final)
-    for req in caret_ranges(reqs, {p.name: p.version for p in lock.packages}):
+    for req in added.added:
         status(f"Added {req.name} {req.describe()}")
     _summary(report)
     return 0
 
 
 def run_remove(args) -> int:
-    with proj.held(Path.cwd()) as project:
+    with proj.held(Path.cwd(), Home.current()) as project:
         return _remove(args, project)
 
 
@@ -141,7 +119,7 @@ def _remove(args, project: proj.Project) -> int:
         raise NupmError(f"not a dependency of {project.manifest.name}: {', '.join(missing)}")
     path = project.manifest.path
     final_text = without_dependencies(old_text, args.names)
-    final = proj.Project(manifest_mod.load_toml_text(path, final_text))
+    final = proj.Project(manifest_mod.load_toml_text(path, final_text), project.home)
     lock = proj.resolve_lock(final, None, keep=proj.read_lock(project))
     report = proj.install_lock(final, lock)
     write_edited(path, final_text, newline)

@@ -10,11 +10,11 @@ from nupm import project as proj
 from nupm.commands import status
 from nupm.errors import NupmError
 from nupm.lock import Lock
-from nupm.paths import LOCKFILE
+from nupm.paths import LOCKFILE, Home
 
 
 def _load() -> tuple[proj.Project, Lock]:
-    project = proj.find(Path.cwd())
+    project = proj.find(Path.cwd(), Home.current())
     lock = proj.read_lock(project)
     if lock is None:
         raise NupmError(f"no {LOCKFILE} yet; run `nupm install`")

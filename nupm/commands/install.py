@@ -7,6 +7,7 @@ from pathlib import Path
 from nupm import project as proj
 from nupm.commands import status
 from nupm.errors import NupmError
+from nupm.paths import Home
 from nupm.progress import count
 
 
@@ -23,7 +24,7 @@ def run_install(args) -> int:
         from nupm.commands.overlay import install_into
 
         return install_into(args)
-    project = proj.find(Path.cwd())
+    project = proj.find(Path.cwd(), Home.current())
     _report(proj.sync(project, args.registry, locked=args.locked, frozen=args.frozen))
     return 0
 
@@ -31,12 +32,11 @@ def run_install(args) -> int:
 def run_update(args) -> int:
     from nupm import overlays
     from nupm.commands.overlay import update_overlay
-    from nupm.paths import Home
 
     if args.overlay:
         return update_overlay(args)
     try:
-        with proj.held(Path.cwd()) as project:
+        with proj.held(Path.cwd(), Home.current()) as project:
             return _update_project(args, project)
     except proj.NoProject:
         if overlays.active(Home.current()) is None:

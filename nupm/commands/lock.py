@@ -6,12 +6,12 @@ from pathlib import Path
 
 from nupm import project as proj
 from nupm.commands import status
-from nupm.paths import LOCKFILE
+from nupm.paths import LOCKFILE, Home
 from nupm.progress import count
 
 
 def run_lock(args) -> int:
-    with proj.held(Path.cwd()) as project:
+    with proj.held(Path.cwd(), Home.current()) as project:
         return _lock(args, project)
 
 

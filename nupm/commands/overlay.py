@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
-from nupm import lock as lock_mod
 from nupm import manifest as manifest_mod
 from nupm import overlays, store
 from nupm import project as proj
@@ -15,11 +13,9 @@ from nupm.commands import status
 from nupm.commands.confirm import confirm
 from nupm.errors import NupmError, UsageError
 from nupm.fsutil import atomic_write, pause_point
-from nupm.manifest import Requirement
-from nupm.manifest_edit import caret_ranges, with_dependencies, without_dependencies
+from nupm.manifest_edit import without_dependencies
 from nupm.paths import Home
 from nupm.progress import count
-from nupm.versions import Range, VersionError
 
 
 def target(args, home: Home) -> overlays.Overlay:
@@ -33,25 +29,12 @@ def target(args, home: Home) -> overlays.Overlay:
     return found
 
 
-def _requirements(specs: list[str]) -> list[Requirement]:
-    reqs = []
-    for spec in specs:
-        name, range_text = manifest_mod.parse_spec(spec)
-        if not manifest_mod.valid_name(name):
-            raise UsageError(f"invalid package name {name!r}: use {manifest_mod.NAME_RULE}")
-        try:
-            reqs.append(Requirement(name, Range(range_text) if range_text else None))
-        except VersionError as e:
-            raise UsageError(str(e)) from None
-    return reqs
-
-
 def _change(overlay: overlays.Overlay, text: str, registry: str | None, unlock: set[str], action: str,
             yes: bool, reinstall: list[str] = ()) -> int:
     """Resolve `text` as the overlay's manifest, show what changes, ask, then apply it as a generation.
     Callers hold the environment's lock from before they read `text`."""
     old_lock = overlay.lock()
-    trial = proj.Project(overlay.manifest(text))
+    trial = proj.Project(overlay.manifest(text), overlay.home)
     new_lock = proj.resolve_lock(trial, registry, keep=old_lock, unlock=unlock)
     return _commit(overlay, text, new_lock, action, yes, old_lock, reinstall)
 
@@ -87,17 +70,14 @@ def _install_into(args, overlay: overlays.Overlay) -> int:
         return 0
     manifest = overlay.manifest()
     pause_point("overlay-read")
-    reqs = _requirements(args.packages)
+    reqs = [manifest_mod.spec_requirement(spec) for spec in args.packages]
     fresh = [r for r in reqs if r.name not in manifest.dependencies
              or (r.range is not None and r.range != manifest.dependencies[r.name].range)]
     unlock = {r.name for r in fresh} | ({r.name for r in reqs} if args.update else set())
-    old_text = overlay.manifest_text()
-    trial_text = with_dependencies(old_text, [replace(r, range=r.range or Range("*")) for r in fresh])
     old_lock = overlay.lock()
-    new_lock = proj.resolve_lock(proj.Project(overlay.manifest(trial_text)), args.registry,
-                                 keep=old_lock, unlock=unlock)
-    text = with_dependencies(old_text, caret_ranges(fresh, {p.name: p.version for p in new_lock.packages}))
-    new_lock.requirements = lock_mod.requirement_table(overlay.manifest(text))
+    added = proj.resolve_addition(overlay.home, overlay.manifest_text(), fresh, overlay.manifest, args.registry,
+                                  keep=old_lock, unlock=unlock)
+    text, new_lock = added.text, added.lock
     reinstall = [r.name for r in reqs] if args.reinstall else []
     for r in reqs:
         if r not in fresh and not args.update and not args.reinstall:

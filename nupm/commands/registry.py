@@ -10,12 +10,12 @@ from nupm import registries
 from nupm.commands import status
 from nupm.errors import NupmError
 from nupm.fsutil import read_for_edit, write_edited
-from nupm.paths import MANIFEST, config_file
+from nupm.paths import MANIFEST, Home, config_file
 
 
 def _project_registries() -> dict[str, str]:
     try:
-        return proj.find(Path.cwd()).manifest.registries
+        return proj.find(Path.cwd(), Home.current()).manifest.registries
     except proj.NoProject:
         return {}
 
@@ -38,7 +38,7 @@ def _list(args) -> int:
 def _edit(args) -> int:
     value = getattr(args, "location", None) or getattr(args, "new_name", None)
     if args.project:
-        project = proj.find(Path.cwd())
+        project = proj.find(Path.cwd(), Home.current())
         if project.manifest.path.name != MANIFEST:
             raise NupmError(f"{project.manifest.path.name} is read as is; run `nupm init` to add a {MANIFEST}")
         path, is_config, relative_to = project.manifest.path, False, project.root
@@ -76,7 +76,7 @@ def _describe(args) -> int:
 
 def _project_manifest():
     try:
-        return proj.find(Path.cwd()).manifest
+        return proj.find(Path.cwd(), Home.current()).manifest
     except proj.NoProject:
         return None
 

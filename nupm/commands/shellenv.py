@@ -14,6 +14,7 @@ from nupm import shells
 from nupm.activation.quoting import quote_nu
 from nupm.description import Description, require_built
 from nupm.errors import NupmError, UsageError
+from nupm.paths import Home
 
 
 def ready_environment(env_name: str | None = None) -> tuple[Path, Description]:
@@ -21,11 +22,10 @@ def ready_environment(env_name: str | None = None) -> tuple[Path, Description]:
     first (as `uv run` does) when needed."""
     if env_name:
         from nupm import overlays
-        from nupm.paths import Home
 
         env_dir = overlays.get(Home.current(), env_name).dir
         return env_dir, require_built(env_dir)
-    project = proj.find(Path.cwd())
+    project = proj.find(Path.cwd(), Home.current())
     return project.env_dir, proj.synced_description(project)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from nupm import project as proj
 from nupm.errors import NupmError
+from nupm.paths import Home
 from nupm.progress import count
 
 DEBOUNCE = 0.3
@@ -55,7 +56,7 @@ def _path_dependencies(project: proj.Project) -> set[Path]:
 
 def _sync(root: Path) -> proj.Project | None:
     try:
-        project = proj.find(root)
+        project = proj.find(root, Home.current())
         report = proj.sync(project, quiet=True)
     except NupmError as e:  # a manifest broken mid-edit: say so and keep watching
         print(f"nupm watch: error: {e}", flush=True)
@@ -68,7 +69,7 @@ def _sync(root: Path) -> proj.Project | None:
 def run_watch(args) -> int:
     from watchdog.observers import Observer
 
-    project = proj.find(Path.cwd())
+    project = proj.find(Path.cwd(), Home.current())
     root = project.root
     changes = _Changes(root)
     observer = Observer()

@@ -13,7 +13,7 @@ import tarfile
 from pathlib import Path
 
 from nupm.errors import NupmError
-from nupm.fsutil import built_beside, file_lock, make_temp_dir, remove_tree, replace_dir
+from nupm.fsutil import built_beside, file_lock
 from nupm.paths import Home
 
 _SHA = 40
@@ -58,13 +58,8 @@ def mirror(home: Home, url: str, refresh: bool) -> Path:
         if not (path / "HEAD").exists():
             if _offline():
                 raise Offline(f"offline: {url} has never been cloned into the cache (run once without --offline)")
-            tmp = make_temp_dir(home.git_mirrors, f".tmp-{path.name}-")
-            try:
+            with built_beside(path, replace=True) as tmp:  # replaces a mirror a killed clone left half-made
                 _git("clone", "--quiet", "--mirror", "--", url, str(tmp))
-                replace_dir(tmp, path)
-            except BaseException:
-                remove_tree(tmp)
-                raise
         elif refresh and not _offline():
             _git("fetch", "--quiet", "--prune", "--tags", "origin", cwd=path)
     return path

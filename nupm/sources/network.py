@@ -11,7 +11,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 
-from nupm.paths import cache_dir
+from nupm.paths import http_cache_dir
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Network:
 
         with self._lock:
             if self._client is None:
-                settings = http.Settings.from_environ(cache_dir() / "http", self.offline, pool=max(self.jobs, 4))
+                settings = http.Settings.from_environ(http_cache_dir(), self.offline, pool=max(self.jobs, 4))
                 self._client = http.Client(settings)
         return self._client
 
