@@ -129,6 +129,67 @@ def apply(overlay: Overlay, manifest_text: str, lock: Lock, change: str, lock_te
         environment.check_links(overlay.dir, description)
 
 
+@dataclass
+class Change:
+    """A resolved change to a global environment, not yet applied: shown, confirmed, then `commit`ted."""
+
+    overlay: Overlay
+    text: str  # the new manifest
+    lock: Lock
+    summary: str  # which packages come, go and move (describe_change)
+    reinstall: list[str]  # packages to fetch and build again although their version stays
+    already: list[str]  # packages asked for that were installed already and are left as they are
+
+    @property
+    def empty(self) -> bool:
+        return self.text == self.overlay.manifest_text() and self.summary == NO_CHANGE and not self.reinstall
+
+    def plan(self) -> list[str]:
+        return self.summary.split(", ") + [f"reinstall {n}" for n in self.reinstall]
+
+
+def plan_change(overlay: Overlay, text: str, registry: str | None, unlock: set[str]) -> Change:
+    """`text` as the overlay's new manifest, resolved (keeping locked versions except `unlock`'s).
+    Callers hold the environment's lock from before they read what `text` was made from."""
+    from nupm.project import Project, resolve_lock
+
+    old = overlay.lock()
+    new = resolve_lock(Project(overlay.manifest(text), overlay.home), registry, keep=old, unlock=unlock)
+    return Change(overlay, text, new, describe_change(old, new), [], [])
+
+
+def plan_install(overlay: Overlay, specs: list[str], registry: str | None, update: bool,
+                 reinstall: bool) -> Change:
+    """`nupm install SPEC... --overlay NAME`: packages not installed yet (or asked for with another range)
+    are added with ^<resolved> ranges; the others stay unless `update` (newest allowed) or `reinstall`."""
+    from nupm.project import resolve_addition
+
+    manifest = overlay.manifest()
+    pause_point("overlay-read")
+    reqs = [manifest_mod.spec_requirement(spec) for spec in specs]
+    fresh = [r for r in reqs if r.name not in manifest.dependencies
+             or (r.range is not None and r.range != manifest.dependencies[r.name].range)]
+    unlock = {r.name for r in fresh} | ({r.name for r in reqs} if update else set())
+    old = overlay.lock()
+    added = resolve_addition(overlay.home, overlay.manifest_text(), fresh, overlay.manifest, registry,
+                             keep=old, unlock=unlock)
+    already = [] if update or reinstall else [r.name for r in reqs if r not in fresh]
+    return Change(overlay, added.text, added.lock, describe_change(old, added.lock),
+                  [r.name for r in reqs] if reinstall else [], already)
+
+
+def commit(change: Change) -> None:
+    """Apply a planned change as the overlay's next generation (reinstalled entries swapped in first)."""
+    from nupm.store import reinstall
+
+    for pkg in change.lock.packages:
+        if pkg.name in change.reinstall:
+            reinstall(change.overlay.home, pkg)
+    unchanged = change.text == change.overlay.manifest_text() and change.summary == NO_CHANGE
+    apply(change.overlay, change.text, change.lock,
+          change.summary if not unchanged else "reinstall " + ", ".join(change.reinstall))
+
+
 def create(home: Home, name: str, say=None) -> Overlay:
     """A new global environment; exclusive: of two nupm creating the same name, one is told it exists."""
     with held(home, name, say):
@@ -145,13 +206,16 @@ def remove(overlay: Overlay) -> None:
     remove_tree(overlay.generations_dir)
 
 
+NO_CHANGE = "no package changed"
+
+
 def describe_change(old: Lock, new: Lock) -> str:
     before = {p.name: p.version for p in old.packages}
     after = {p.name: p.version for p in new.packages}
     parts = [f"+{n} {v}" for n, v in sorted(after.items()) if n not in before]
     parts += [f"-{n} {v}" for n, v in sorted(before.items()) if n not in after]
     parts += [f"{n} {before[n]} -> {v}" for n, v in sorted(after.items()) if n in before and before[n] != v]
-    return ", ".join(parts) or "no package changed"
+    return ", ".join(parts) or NO_CHANGE
 
 
 # -- generations ----------------------------------------------------------------------------------

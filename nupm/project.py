@@ -237,6 +237,33 @@ def install_lock(project: Project, lock: Lock) -> InstallReport:
     return report
 
 
+def apply(project: Project, lock: Lock, manifest_text: tuple[str, str] | None = None) -> InstallReport:
+    """Make `lock` (and, for an edit, the manifest `(text, newline)` it was resolved from) the project's state:
+    the store entries and environment first, so a failure leaves the old manifest, lock and environment
+    working; then the manifest and the lock; then the environment is marked current against them."""
+    from nupm.fsutil import write_edited
+
+    report = install_lock(project, lock)
+    if manifest_text is not None:
+        write_edited(project.manifest.path, *manifest_text)
+    write_lock(project, lock)
+    mark_current(project)
+    return report
+
+
+def update(project: Project, names: set[str], registry: str | None) -> tuple[InstallReport, list[tuple]]:
+    """`nupm update [NAMES]`: re-resolve those packages (default: all) to the newest versions allowed;
+    the report and each change as (name, old version or None, new version)."""
+    old = read_lock(project)
+    locked = {p.name: p.version for p in (old.packages if old else [])}
+    unknown = names - set(locked) if old is not None else set()
+    if unknown:
+        raise NupmError(f"not in {project.lock_path.name}: {', '.join(sorted(unknown))}")
+    lock = resolve_lock(project, registry, keep=old, unlock=names or set(locked))
+    report = apply(project, lock)
+    return report, [(p.name, locked.get(p.name), p.version) for p in lock.packages if locked.get(p.name) != p.version]
+
+
 def mark_current(project: Project) -> None:
     """The environment matches the manifest and lock as they are now on disk: the hooks must neither call it
     out of date nor refuse it (nupm built it, or checked it is what nupm builds). Call it again after

@@ -13,7 +13,7 @@ from nupm import manifest as manifest_mod
 from nupm import project as proj
 from nupm.commands import status
 from nupm.errors import NupmError, UsageError
-from nupm.fsutil import pause_point, read_for_edit, write_edited
+from nupm.fsutil import pause_point, read_for_edit
 from nupm.manifest import Requirement
 from nupm.manifest_edit import with_registry, without_dependencies
 from nupm.paths import MANIFEST, Home
@@ -97,10 +97,7 @@ def _add(args, project: proj.Project) -> int:
     added = proj.resolve_addition(project.home, old_text, reqs, lambda text: manifest_mod.load_toml_text(path, text),
                                   registry, keep=proj.read_lock(project), unlock={r.name for r in reqs})
     final, lock = proj.Project(manifest_mod.load_toml_text(path, added.text), project.home), added.lock
-    report = proj.install_lock(final, lock)  # store entries first: the old env keeps working on failure
-    write_edited(path, added.text, newline)
-    proj.write_lock(final, lock)
-    proj.mark_current(final)
+    report = proj.apply(final, lock, (added.text, newline))
     for req in added.added:
         status(f"Added {req.name} {req.describe()}")
     _summary(report)
@@ -121,10 +118,7 @@ def _remove(args, project: proj.Project) -> int:
     final_text = without_dependencies(old_text, args.names)
     final = proj.Project(manifest_mod.load_toml_text(path, final_text), project.home)
     lock = proj.resolve_lock(final, None, keep=proj.read_lock(project))
-    report = proj.install_lock(final, lock)
-    write_edited(path, final_text, newline)
-    proj.write_lock(final, lock)
-    proj.mark_current(final)
+    report = proj.apply(final, lock, (final_text, newline))
     status(f"Removed {', '.join(args.names)}")
     _summary(report)
     return 0

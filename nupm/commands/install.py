@@ -6,7 +6,6 @@ from pathlib import Path
 
 from nupm import project as proj
 from nupm.commands import status
-from nupm.errors import NupmError
 from nupm.paths import Home
 from nupm.progress import count
 
@@ -45,20 +44,8 @@ def run_update(args) -> int:
 
 
 def _update_project(args, project: proj.Project) -> int:
-    old = proj.read_lock(project)
-    names = set(args.names)
-    if names and old is not None:
-        unknown = names - {p.name for p in old.packages}
-        if unknown:
-            raise NupmError(f"not in {project.lock_path.name}: {', '.join(sorted(unknown))}")
-    unlock = names or {p.name for p in (old.packages if old else [])}
-    before = {p.name: p.version for p in (old.packages if old else [])}
-    lock = proj.resolve_lock(project, args.registry, keep=old, unlock=unlock)
-    report = proj.install_lock(project, lock)
-    proj.write_lock(project, lock)
-    proj.mark_current(project)
-    for pkg in lock.packages:
-        if before.get(pkg.name) != pkg.version:
-            status(f"Updated {pkg.name} {before.get(pkg.name, '(new)')} -> {pkg.version}")
+    report, changes = proj.update(project, set(args.names), args.registry)
+    for name, old, new in changes:
+        status(f"Updated {name} {old or '(new)'} -> {new}")
     _report(report)
     return 0

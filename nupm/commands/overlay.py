@@ -6,13 +6,11 @@ import json
 import sys
 from pathlib import Path
 
-from nupm import manifest as manifest_mod
-from nupm import overlays, store
-from nupm import project as proj
+from nupm import overlays
 from nupm.commands import status
 from nupm.commands.confirm import confirm
 from nupm.errors import NupmError, UsageError
-from nupm.fsutil import atomic_write, pause_point
+from nupm.fsutil import atomic_write
 from nupm.manifest_edit import without_dependencies
 from nupm.paths import Home
 from nupm.progress import count
@@ -29,30 +27,17 @@ def target(args, home: Home) -> overlays.Overlay:
     return found
 
 
-def _change(overlay: overlays.Overlay, text: str, registry: str | None, unlock: set[str], action: str,
-            yes: bool, reinstall: list[str] = ()) -> int:
-    """Resolve `text` as the overlay's manifest, show what changes, ask, then apply it as a generation.
-    Callers hold the environment's lock from before they read `text`."""
-    old_lock = overlay.lock()
-    trial = proj.Project(overlay.manifest(text), overlay.home)
-    new_lock = proj.resolve_lock(trial, registry, keep=old_lock, unlock=unlock)
-    return _commit(overlay, text, new_lock, action, yes, old_lock, reinstall)
-
-
-def _commit(overlay, text, new_lock, action, yes, old_lock, reinstall=()) -> int:
-    change = overlays.describe_change(old_lock, new_lock)
-    unchanged = text == overlay.manifest_text() and change == "no package changed"
-    if unchanged and not reinstall:
+def _commit(change: overlays.Change, action: str, yes: bool) -> int:
+    """Show what changes, ask, then apply it as a generation."""
+    overlay = change.overlay
+    for name in change.already:
+        status(f"{name} is already installed in {overlay.name} (-u updates it, -r reinstalls it)")
+    if change.empty:
         status(f"{overlay.name}: nothing to change")
         return 0
-    plan = change.split(", ") + [f"reinstall {n}" for n in reinstall]
-    confirm(plan, f"{action} global environment {overlay.name}", yes)
-    home = overlay.home
-    for pkg in new_lock.packages:
-        if pkg.name in reinstall:
-            store.reinstall(home, pkg)
-    overlays.apply(overlay, text, new_lock, change if not unchanged else "reinstall " + ", ".join(reinstall))
-    status(f"{overlay.name}: {change}")
+    confirm(change.plan(), f"{action} global environment {overlay.name}", yes)
+    overlays.commit(change)
+    status(f"{overlay.name}: {change.summary}")
     return 0
 
 
@@ -68,21 +53,8 @@ def _install_into(args, overlay: overlays.Overlay) -> int:
         overlays.apply(overlay, overlay.manifest_text(), overlay.lock(), "sync")
         status(f"{overlay.name}: up to date")
         return 0
-    manifest = overlay.manifest()
-    pause_point("overlay-read")
-    reqs = [manifest_mod.spec_requirement(spec) for spec in args.packages]
-    fresh = [r for r in reqs if r.name not in manifest.dependencies
-             or (r.range is not None and r.range != manifest.dependencies[r.name].range)]
-    unlock = {r.name for r in fresh} | ({r.name for r in reqs} if args.update else set())
-    old_lock = overlay.lock()
-    added = proj.resolve_addition(overlay.home, overlay.manifest_text(), fresh, overlay.manifest, args.registry,
-                                  keep=old_lock, unlock=unlock)
-    text, new_lock = added.text, added.lock
-    reinstall = [r.name for r in reqs] if args.reinstall else []
-    for r in reqs:
-        if r not in fresh and not args.update and not args.reinstall:
-            status(f"{r.name} is already installed in {overlay.name} (-u updates it, -r reinstalls it)")
-    return _commit(overlay, text, new_lock, "change", args.yes, old_lock, reinstall)
+    change = overlays.plan_install(overlay, args.packages, args.registry, args.update, args.reinstall)
+    return _commit(change, "change", args.yes)
 
 
 def run_uninstall(args) -> int:
@@ -97,7 +69,7 @@ def _uninstall(args, overlay: overlays.Overlay) -> int:
     if missing:
         raise NupmError(f"not installed in {overlay.name}: {', '.join(missing)}")
     text = without_dependencies(overlay.manifest_text(), args.names)
-    return _change(overlay, text, None, set(), "change", args.yes)
+    return _commit(overlays.plan_change(overlay, text, None, set()), "change", args.yes)
 
 
 def update_overlay(args) -> int:
@@ -112,7 +84,7 @@ def _update(args, overlay: overlays.Overlay) -> int:
     unknown = names - {p.name for p in overlay.lock().packages}
     if unknown:
         raise NupmError(f"not in {overlay.name}: {', '.join(sorted(unknown))}")
-    return _change(overlay, overlay.manifest_text(), args.registry, names, "update", args.yes)
+    return _commit(overlays.plan_change(overlay, overlay.manifest_text(), args.registry, names), "update", args.yes)
 
 
 # -- nupm overlay ---------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ class Shell:
 
     def hook_sources(self) -> tuple[str, ...]:
         """Files of .nupm/ this shell's cd hook sources (trust checks that none changed since)."""
-        raise NotImplementedError
+        return (f"activate.{self.name}",)
 
     def activation_target(self, env_dir: Path, description) -> Path:
         """The file the activation line sources."""

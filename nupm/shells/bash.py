@@ -27,9 +27,6 @@ class Bash(Shell):
     def activation_files(self, description) -> dict[str, str]:
         return {"activate.bash": posix_activation(description, "bash")}
 
-    def hook_sources(self) -> tuple[str, ...]:
-        return ("activate.bash",)
-
     def rc_file(self) -> Path:
         return Path(os.path.expanduser("~")) / ".bashrc"
 

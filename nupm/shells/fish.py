@@ -21,9 +21,6 @@ class Fish(Shell):
         return {"activate.fish": render.fill(render.template("fish/activate.fish"),
                                              render.sh_values(description, quote_fish))}
 
-    def hook_sources(self) -> tuple[str, ...]:
-        return ("activate.fish",)
-
     def rc_file(self) -> Path:
         # conf.d: fish reads every file there at startup, so nupm owns a whole file instead of editing one.
         base = Path(os.environ.get("XDG_CONFIG_HOME", Path(os.path.expanduser("~")) / ".config"))

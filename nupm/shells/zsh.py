@@ -25,9 +25,6 @@ class Zsh(Shell):
     def activation_files(self, description) -> dict[str, str]:
         return {"activate.zsh": posix_activation(description, "zsh")}
 
-    def hook_sources(self) -> tuple[str, ...]:
-        return ("activate.zsh",)
-
     def rc_file(self) -> Path:
         return Path(_zdotdir()) / ".zshrc"
 
