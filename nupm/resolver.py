@@ -1,8 +1,9 @@
 """Resolution: the manifest's requirements become one exact version (and source) per package.
 
-resolvelib does the search and the backtracking; this module supplies the package universe
-(`PackageFinder`: registries, git, paths), the provider that ties it to resolvelib, and the text
-that explains a failure as chains from the project to the clashing requirements.
+`nupm.solver` (PubGrub) does the search; this module supplies the package universe (`PackageFinder`:
+registries, git, paths), the view of it the solver works on (`_Universe`: candidates as numbered lists,
+requirements as bitmasks), and the text that explains a failure as chains from the project to the
+clashing requirements.
 
 Identifiers are package names, so one version of each package per environment. A later step that
 lets incompatible module versions coexist changes `identify` (e.g. to name@major) and the lock's
@@ -12,21 +13,18 @@ dependency edges, not the callers.
 from __future__ import annotations
 
 import difflib
-import itertools
 import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from resolvelib import AbstractProvider, BaseReporter, Resolver
-from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
-
 from nupm import manifest as manifest_mod
 from nupm.errors import BadInput, NupmError, UsageError
 from nupm.fsutil import tree_hash
 from nupm.manifest import Manifest, Requirement
 from nupm.paths import Home, config_file
+from nupm.solver import ROOT, NoSolution, Solver
 from nupm.sources.registry import IndexEntry, Registry
 from nupm.sources.source import Source, fetch, is_cached
 from nupm.versions import Label, Range, Version, VersionError
@@ -39,12 +37,10 @@ class ResolutionError(NupmError):
 class Need:
     """A requirement together with the directory its manifest lives in (for relative paths)."""
 
-    __slots__ = ("req", "base", "verdicts")
+    __slots__ = ("req", "base")
 
     def __init__(self, req: Requirement, base: Path):
         self.req, self.base = req, base
-        # candidate serial -> satisfied?  resolvelib re-checks every pin each round (O(n^2) calls).
-        self.verdicts: dict[int, bool] = {}
 
     @property
     def name(self) -> str:
@@ -55,7 +51,6 @@ class Need:
         return str((self.base / self.req.path).resolve()) if self.req.path is not None else None
 
 
-_serials = itertools.count()
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,7 +65,6 @@ class Candidate:
     entry: IndexEntry | None = None
     manifest: Manifest | None = None  # known from the start for a path or git requirement
     index_hash: str | None = None  # the content hash the registry index states
-    serial: int = field(default_factory=lambda: next(_serials))
 
     @property
     def label(self) -> str:
@@ -96,7 +90,7 @@ class PackageFinder:
     """Knows every version of every package the configured sources offer.
 
     Fetching a package (a git clone, an archive) happens on a bounded pool of `jobs` threads: while
-    resolvelib works through one package, the likeliest versions of the packages it just learned about
+    the solver works through one package, the likeliest versions of the packages it just learned about
     are already being fetched (`prefetch`)."""
 
     home: Home
@@ -374,62 +368,109 @@ class PackageFinder:
         return {c.name: self.hash(c) for c in cands}
 
 
-class _Provider(AbstractProvider):
+class _Universe:
+    """The solver's view of the finder: per package name, its candidates best first (a fixed list for one
+    solve), which of them satisfy each requirement (as a bitmask), and each candidate's dependencies.
+
+    Candidates come from the first registry that has the name, from any registry a requirement names, and
+    from path, git or archive requirements. A requirement met mid-solve that brings a candidate the list
+    lacks grows the list and restarts the solve (`Grown`): rare, and what was fetched stays fetched."""
+
     def __init__(self, finder: PackageFinder):
         self.finder = finder
+        self.cands: dict[str, list[Candidate]] = {}
+        self.needs_seen: dict[str, list[Need]] = {}
+        self.matches: dict[tuple, int] = {}
         self.edges: dict[Candidate, list[Need]] = {}
         self.root_needs: list[Need] = []
 
-    def identify(self, requirement_or_candidate):
-        return requirement_or_candidate.name
+    def count(self, name: str) -> int:
+        if name not in self.cands:
+            self.cands[name] = self._order(name, self.finder.candidates(name, self.needs_seen.get(name, [])))
+        return len(self.cands[name])
 
-    def get_preference(self, identifier, resolutions, candidates, information, backtrack_causes):
-        pinned = any(info.requirement.req.kind != "registry" for info in information[identifier])
-        causes = {c.requirement.name for c in backtrack_causes}
-        return (not pinned, identifier not in causes, identifier)
+    def _order(self, name: str, cands: list[Candidate]) -> list[Candidate]:
+        preferred = self.finder.preferred.get(name)
+        unique = list(dict.fromkeys(cands))
+        return sorted(unique, key=lambda c: (str(c.version) == preferred, c.version), reverse=True)
 
-    def find_matches(self, identifier, requirements, incompatibilities):
-        needs = list(requirements[identifier])
-        bad = set(incompatibilities[identifier])
-        found = [c for c in self.finder.candidates(identifier, needs)
-                 if c not in bad and all(self.is_satisfied_by(n, c) for n in needs)]
-        if found and (found[0].entry is None or found[0].entry.dependencies is None):
-            self.finder.prefetch(found[:1])  # resolvelib will most likely take it: fetch it meanwhile
-        return found
-
-    def is_satisfied_by(self, requirement: Need, candidate: Candidate) -> bool:
-        found = requirement.verdicts.get(candidate.serial)
+    def matching(self, name: str, need: Need) -> int:
+        key = (name, *_need_key(need))
+        found = self.matches.get(key)
         if found is None:
-            found = requirement.verdicts[candidate.serial] = self._satisfies(requirement, candidate)
+            self.count(name)
+            self._widen(name, need)
+            found = 0
+            for i, cand in enumerate(self.cands[name]):
+                if _satisfies(need, cand):
+                    found |= 1 << i
+            self.matches[key] = found
         return found
 
-    def _satisfies(self, requirement: Need, candidate: Candidate) -> bool:
-        req = requirement.req
-        if req.range is not None and not req.range.admits(candidate.version):
-            return False
-        if req.kind == "path":
-            return candidate.source.kind == "path" and candidate.source.path == requirement.abs_path
-        if req.kind == "git":
-            return candidate.source.kind == "git" and candidate.source.url == req.git
-        if req.kind == "archive":
-            return candidate.source.kind == "archive" and candidate.source.archive == req.url
-        if req.registry and candidate.source.kind == "registry":
-            return candidate.source.registry == req.registry
-        return True
+    def _widen(self, name: str, need: Need) -> None:
+        """Make sure the candidates a pinned or registry-naming requirement brings are in the list."""
+        if need.req.kind == "registry" and not need.req.registry:
+            return
+        self.needs_seen.setdefault(name, []).append(need)
+        extra = [c for c in self.finder.candidates(name, [need]) if c not in set(self.cands[name])]
+        if extra:
+            self.cands[name] = self._order(name, self.cands[name] + extra)
+            self.matches = {k: v for k, v in self.matches.items() if k[0] != name}
+            raise Grown(name)
 
-    def get_dependencies(self, candidate: Candidate):
-        needs = self.finder.dependencies(candidate)
-        self.edges[candidate] = needs
-        # Warm up what comes next: the best registry version of each new dependency, fetched in the background.
+    def dependencies(self, name: str, index: int) -> list[tuple[str, Need]]:
+        if name == ROOT:
+            return [(n.name, n) for n in self.root_needs]
+        cand = self.cands[name][index]
+        needs = self.edges.get(cand)
+        if needs is None:
+            needs = self.edges[cand] = self.finder.dependencies(cand)
+            self._warm(needs)
+        return [(n.name, n) for n in needs]
+
+    def _warm(self, needs: list[Need]) -> None:
+        """Fetch in the background the best candidate of each new dependency whose index row lacks its
+        dependencies (git and archive packages): the solver will most likely take it next."""
+        best = []
         for need in needs:
-            if need.req.kind == "registry":
-                try:
-                    best = [c for c in self.finder.candidates(need.name, [need]) if self.is_satisfied_by(need, c)]
-                except NupmError:
-                    continue  # reported when resolvelib gets there
-                if best and (best[0].entry is None or best[0].entry.dependencies is None):
-                    self.finder.prefetch(best[:1])
-        return needs
+            if need.req.kind != "registry":
+                continue
+            try:
+                self.count(need.name)
+            except NupmError:
+                continue  # reported when the solver gets there
+            first = next((c for c in self.cands[need.name] if _satisfies(need, c)), None)
+            if first is not None and (first.entry is None or first.entry.dependencies is None):
+                best.append(first)
+        self.finder.prefetch(best)
+
+    def is_satisfied_by(self, need: Need, cand: Candidate) -> bool:
+        return _satisfies(need, cand)
+
+
+class Grown(Exception):
+    """A package's candidate list grew mid-solve: solve again with the longer list."""
+
+
+def _need_key(need: Need) -> tuple:
+    req = need.req
+    return (req.kind, str(req.range) if req.range is not None else None, req.registry, need.abs_path, req.git,
+            req.git_ref, req.url, req.sha256)
+
+
+def _satisfies(need: Need, cand: Candidate) -> bool:
+    req = need.req
+    if req.range is not None and not req.range.admits(cand.version):
+        return False
+    if req.kind == "path":
+        return cand.source.kind == "path" and cand.source.path == need.abs_path
+    if req.kind == "git":
+        return cand.source.kind == "git" and cand.source.url == req.git
+    if req.kind == "archive":
+        return cand.source.kind == "archive" and cand.source.archive == req.url
+    if req.registry and cand.source.kind == "registry":
+        return cand.source.registry == req.registry
+    return True
 
 
 @dataclass
@@ -439,34 +480,51 @@ class Resolution:
 
 
 def resolve(root: Manifest, finder: PackageFinder) -> Resolution:
-    needs = [Need(r, root.root) for _, r in sorted(root.dependencies.items())]
-    provider = _Provider(finder)
-    provider.root_needs = needs
-    try:
-        result = Resolver(provider, BaseReporter()).resolve(needs, max_rounds=20000)
-    except ResolutionImpossible as e:
-        raise ResolutionError(explain(root, e.causes, provider, finder)) from None
-    except ResolutionTooDeep:
-        raise ResolutionError("resolution gave up after too many steps; pin some versions") from None
-    packages = dict(sorted(result.mapping.items()))
-    deps = {name: provider.edges[cand] if cand in provider.edges else finder.dependencies(cand)
-            for name, cand in packages.items()}
-    return Resolution(packages, deps)
+    universe = _Universe(finder)
+    universe.root_needs = [Need(r, root.root) for _, r in sorted(root.dependencies.items())]
+    for _ in range(1000):  # each restart adds a candidate; a project has far fewer pinned sources
+        try:
+            chosen = Solver(universe).solve(universe.dependencies(ROOT, 0))
+            break
+        except Grown:
+            continue
+        except NoSolution as e:
+            raise ResolutionError(explain(root, e, universe, finder)) from None
+    else:
+        raise ResolutionError("resolution restarted too often; this is a bug in nupm")
+    packages = {name: universe.cands[name][index] for name, index in sorted(chosen.items())}
+    return Resolution(packages, {name: universe.edges[cand] for name, cand in packages.items()})
 
 
 # -- explaining failures -------------------------------------------------------------------------
-def explain(root: Manifest, causes, provider: _Provider, finder: PackageFinder) -> str:
-    name = causes[0].requirement.name
+@dataclass(frozen=True)
+class _Cause:
+    parent: Candidate | None  # None: the project itself
+    requirement: Need
+
+
+def explain(root: Manifest, failure: NoSolution, universe: _Universe, finder: PackageFinder) -> str:
+    """The requirements the proof of failure rests on, told as chains from the project down to the package
+    whose requirements cannot all be met, and why they cannot."""
+    causes: dict[str, list[_Cause]] = {}
+    for _, parent, index, dep, need in failure.facts():
+        cause = _Cause(None if parent == ROOT else universe.cands[parent][index], need)
+        if cause not in causes.setdefault(dep, []):
+            causes[dep].append(cause)
+    # The package the failure is about: the one whose requirements clash (most distinct ranges), else the
+    # one met last (nearest to the conflict).
+    order = list(causes)
+    name = max(order, key=lambda n: (len({c.requirement.req.describe() for c in causes[n]}), order.index(n)))
     root_label = f"{root.name} {root.version}"
     lines = [f"cannot resolve {name}"]
     seen = set()
-    for cause in causes:
-        chain = _chain(cause.parent, provider, root_label) + [_edge(cause.parent, cause.requirement, root_label)]
+    for cause in causes[name]:
+        chain = _chain(cause.parent, universe, root_label) + [_edge(cause.parent, cause.requirement, root_label)]
         line = "  " + "  →  ".join(chain)
         if line not in seen:
             seen.add(line)
             lines.append(line)
-    lines.append("  " + _verdict(name, [c.requirement for c in causes], finder))
+    lines.append("  " + _verdict(name, [c.requirement for c in causes[name]], finder))
     return "\n".join(lines)
 
 
@@ -475,7 +533,7 @@ def _edge(parent: Candidate | None, need: Need, root_label: str) -> str:
     return f"{who} depends on {need.name} {need.req.describe()}"
 
 
-def _chain(target: Candidate | None, provider: _Provider, root_label: str) -> list[str]:
+def _chain(target: Candidate | None, provider: _Universe, root_label: str) -> list[str]:
     """Edges from the project down to `target`, shortest first (breadth-first over seen packages)."""
     if target is None:
         return []

@@ -1,9 +1,14 @@
 """SemVer 2.0 versions and npm-style ranges.
 
-semantic-version does the work (its NpmSpec implements npm's grammar, including the rule that
-pre-releases match only when a comparator names the same major.minor.patch with a pre-release).
+semantic-version does the work for the full grammar (its NpmSpec implements npm's, including the rule
+that pre-releases match only when a comparator names the same major.minor.patch with a pre-release).
 nupm adds one rule of its own, as Cargo does: a lone bare version such as `1.2` or `1.2.3` means
 `^1.2` / `^1.2.3`; write `=1.2.3` to pin exactly.
+
+Resolution compares thousands of versions against ranges, so the everyday cases skip semantic-version:
+a version's precedence is a tuple built from SemVer's own regular expression, and a one-comparator range
+(`^1.2`, `~1.2.3`, `>=2`, `*`) is a pair of bounds on such tuples. A property test holds both fast paths
+to semantic-version's answers.
 """
 
 from __future__ import annotations
@@ -39,14 +44,16 @@ class VersionError(ValueError):
 class Version:
     """A SemVer 2.0 version; ordering ignores build metadata."""
 
-    __slots__ = ("_parsed", "text")
+    __slots__ = ("_parsed", "text", "key")
 
     def __init__(self, text: str):
-        if not isinstance(text, str) or len(text) > MAX_TEXT or not _SEMVER.match(text):
+        found = _SEMVER.match(text) if isinstance(text, str) and len(text) <= MAX_TEXT else None
+        if found is None:
             shown = repr(text) if not isinstance(text, str) or len(text) <= MAX_TEXT else f"{text[:20]!r}…"
             raise VersionError(f"{shown} is not a SemVer 2.0 version (like 1.2.3)")
         self.text = text
         self._parsed = None
+        self.key = _precedence(found)
 
     @property
     def _v(self):
@@ -61,24 +68,31 @@ class Version:
         return self._v
 
     def __eq__(self, other) -> bool:
-        return (isinstance(other, Version) and not isinstance(other, Label)
-                and self._v.precedence_key[:4] == other._v.precedence_key[:4])
+        return isinstance(other, Version) and not isinstance(other, Label) and self.key == other.key
 
     def __lt__(self, other: Version) -> bool:
         if isinstance(other, Label):
             return False  # labels sort below every version
-        # SemVer 2.0: build metadata does not take part in precedence.
-        return self._v.precedence_key[:4] < other._v.precedence_key[:4]
+        return self.key < other.key
 
     def __hash__(self) -> int:
-        v = self._v
-        return hash((v.major, v.minor, v.patch, v.prerelease))
+        return hash(self.key)
 
     def __str__(self) -> str:
         return self.text
 
     def __repr__(self) -> str:
         return f"Version({self.text!r})"
+
+
+def _precedence(found: re.Match) -> tuple:
+    """SemVer 2.0 precedence as a tuple: numbers, then a release above any of its pre-releases, whose
+    identifiers compare numerically when numeric, below alphanumeric ones. Build metadata takes no part."""
+    major, minor, patch, pre = found.group(1, 2, 3, 4)
+    if pre is None:
+        return (int(major), int(minor), int(patch), (1,))
+    parts = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
+    return (int(major), int(minor), int(patch), (0, parts))
 
 
 class Label(Version):
@@ -90,6 +104,7 @@ class Label(Version):
     def __init__(self, text: str):
         self.text = text
         self._parsed = None
+        self.key = None
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Label) and other.text == self.text
@@ -118,7 +133,7 @@ class Range:
     """An npm range (`^1.2`, `~1.2.3`, `1.x`, `>=1.2 <2`, `1.2 - 1.4`, `a || b`, `*`), or the exact name of a
     non-SemVer label (`main`)."""
 
-    __slots__ = ("_compiled", "text", "_seen", "label")
+    __slots__ = ("_compiled", "text", "_seen", "label", "_bounds")
 
     def __init__(self, text: str):
         if not isinstance(text, str):
@@ -129,7 +144,10 @@ class Range:
         self.text = text.strip() or "*"
         self._compiled = None
         self.label = None
-        if not _SIMPLE_RANGE.match(self.text):
+        self._bounds = None
+        if _SIMPLE_RANGE.match(self.text):
+            self._bounds = _bounds(self.text)
+        else:
             try:
                 self._spec  # noqa: B018 -- compiling is the validation
             except VersionError:
@@ -154,6 +172,12 @@ class Range:
         if found is None:
             if self.label is not None or isinstance(version, Label):
                 found = isinstance(version, Label) and version.text == self.label
+            elif self._bounds is not None and version.key[3] == (1,):
+                # A release against a one-comparator range: two tuple comparisons. (Pre-releases keep going
+                # through NpmSpec, whose corner cases, like `<0` and 0.0.0-0, are npm's.)
+                low, high = self._bounds
+                key = version.key[:3]
+                found = low <= key and (high is None or key < high)
             else:
                 found = self._spec.match(version.semver)
             self._seen[version] = found
@@ -170,6 +194,35 @@ class Range:
 
     def __hash__(self) -> int:
         return hash(self.text)
+
+
+def _bounds(text: str) -> tuple[tuple, tuple | None]:
+    """A simple range as [low, high) on (major, minor, patch); None: no upper bound. npm's meaning, with a
+    bare version read as a caret (Cargo's rule) and partial versions as npm's X-ranges."""
+    if text == "*":
+        return (0, 0, 0), None
+    op = re.match(r"\^|~|>=|<=|>|<|=|", text).group(0)
+    parts = [int(p) for p in text[len(op):].split(".")]
+    given = len(parts)
+    x, y, z = (parts + [0, 0])[:3]
+    if op in ("", "^"):
+        if x > 0 or given == 1:
+            return (x, y, z), (x + 1, 0, 0)
+        if y > 0 or given == 2:
+            return (x, y, z), (0, y + 1, 0)
+        return (x, y, z), (0, 0, z + 1)
+    if op == "~":
+        return ((x, y, z), (x + 1, 0, 0)) if given == 1 else ((x, y, z), (x, y + 1, 0))
+    upper_of_given = {1: (x + 1, 0, 0), 2: (x, y + 1, 0), 3: (x, y, z + 1)}[given]  # just above all it names
+    if op == "=":
+        return (x, y, z), upper_of_given
+    if op == ">=":
+        return (x, y, z), None
+    if op == ">":
+        return upper_of_given, None
+    if op == "<":
+        return (0, 0, 0), (x, y, z)
+    return (0, 0, 0), upper_of_given  # <=
 
 
 def _cargo_bare(text: str) -> str:

@@ -110,3 +110,24 @@ def test_version_regex_agrees_with_semantic_version(text):
     except VersionError:
         ours = False
     assert ours == theirs
+
+
+_versions = st.builds(
+    lambda nums, pre: ".".join(map(str, nums)) + (f"-{pre}" if pre else ""),
+    st.tuples(*[st.integers(0, 4)] * 3),
+    st.one_of(st.none(), st.from_regex(r"(0|[1-9][0-9]?|[a-z]{1,3})(\.(0|[1-9]|[a-z]{1,2})){0,2}", fullmatch=True)))
+
+
+@given(st.from_regex(r"(\*|(\^|~|=|>=|<=|>|<)?[0-4](\.[0-4]){0,2})", fullmatch=True), _versions)
+def test_simple_ranges_agree_with_npm_semantics(text, version):
+    """The bounds fast path answers exactly as semantic-version's NpmSpec (with the bare-caret rule)."""
+    expected = semantic_version.NpmSpec(_cargo_bare(text)).match(semantic_version.Version(version))
+    assert Range(text).admits(Version(version)) == expected, (text, version)
+
+
+@given(_versions, _versions)
+def test_version_order_agrees_with_semver_precedence(a, b):
+    theirs = semantic_version.Version(a).precedence_key[:4], semantic_version.Version(b).precedence_key[:4]
+    assert (Version(a) < Version(b)) == (theirs[0] < theirs[1])
+    assert (Version(a) == Version(b)) == (theirs[0] == theirs[1])
+    assert (hash(Version(a)) == hash(Version(b))) or Version(a) != Version(b)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,6 +157,7 @@ class Registry:
     _layout: dict | None = field(default=None, repr=False)
     _index: dict | None = field(default=None, repr=False)
     _cache: dict[str, list[IndexEntry]] = field(default_factory=dict, repr=False)
+    _real_dirs: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def is_remote(self) -> bool:
@@ -380,8 +382,20 @@ class Registry:
             raise RegistryError(f"registry {self.name!r}: {where} has a `local` row, which only a registry on "
                                 "this machine can offer (publish git or archive sources to a registry served "
                                 "over HTTP)")
-        path = Path(rel)
-        return str((path if path.is_absolute() else Path(where).parent / path).resolve())
+        path = os.path.join(os.path.dirname(where), rel)  # an absolute rel stays itself
+        return self._real(path)
+
+    def _real(self, path: str) -> str:
+        """os.path.realpath, with each directory resolved once: a registry lists thousands of packages in a
+        few directories, and resolving each path whole costs a system call per component."""
+        if ".." in path.split(os.sep):
+            return os.path.realpath(path)  # `..` after a link means the link's parent: leave it to realpath
+        parent, base = os.path.split(os.path.normpath(path))
+        real_parent = self._real_dirs.get(parent)
+        if real_parent is None:
+            real_parent = self._real_dirs[parent] = os.path.realpath(parent)
+        joined = os.path.join(real_parent, base)
+        return os.path.realpath(joined) if os.path.islink(joined) else joined
 
     def _absolute_url(self, url: str) -> str:
         if "://" in url:
