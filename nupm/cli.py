@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from nupm import __version__
 from nupm.errors import NupmError
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def _add_registry(p: argparse.ArgumentParser) -> None:
@@ -27,9 +30,13 @@ def _positive(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        from argparse import ArgumentTypeError
+
+        raise ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+        from argparse import ArgumentTypeError
+
+        raise ArgumentTypeError("must be at least 1")
     return value
 
 
@@ -142,6 +149,8 @@ class _ShellNames:
 
 def subcommands() -> list[tuple[str, str]]:
     """Every subcommand's name and help, for the shells' completions."""
+    import argparse
+
     parser = build_parser(None)
     for action in parser._actions:  # argparse keeps subcommands here; there is no public accessor
         if isinstance(action, argparse._SubParsersAction):
@@ -162,6 +171,8 @@ def _command_in(argv: list[str]) -> str | None:
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; with `command`, only that subcommand is defined (None: all of them)."""
+    import argparse  # here, not at the top: the no-op fast path never builds a parser
+
     parser = argparse.ArgumentParser(prog="nupm", description="Shell-native package and environment manager.")
     parser.add_argument("--version", action="version", version=f"nupm {__version__}")
     parser.add_argument("-C", "--directory", metavar="DIR", help="run as if started in DIR")
@@ -302,6 +313,14 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    try:
+        from nupm.fastpath import run as fast_path
+
+        done = fast_path(argv)
+        if done is not None:
+            return done
+    except BrokenPipeError:
+        return _closed_pipe()
     args = build_parser(_command_in(argv)).parse_args(argv)
     try:
         if args.directory:

@@ -8,7 +8,6 @@ one typed form and the only code that reads or writes that JSON's keys.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,13 +81,9 @@ class Description:
     def environ(self, base: dict[str, str]) -> dict[str, str]:
         """`base` (a process environment) with this environment active, as `nupm run`/`shell`/`test` start
         commands: its PATH entries first, its variables set, NUPM_ENV and NUPM_ENV_ROOT naming it."""
-        env = dict(base)
-        rest = [p for p in env.get("PATH", "").split(os.pathsep) if p and p not in self.path]
-        env["PATH"] = os.pathsep.join([*self.path, *rest])
-        env.update(self.variables)
-        env["NUPM_ENV"] = self.name
-        env["NUPM_ENV_ROOT"] = self.root
-        return env
+        from nupm.launch import environ
+
+        return environ(base, list(self.path), self.variables, self.name, self.root)
 
     def render(self) -> str:
         """env.json's text."""

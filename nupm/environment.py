@@ -12,6 +12,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+from nupm import fastpath
 from nupm.description import Command, Description, Package
 from nupm.errors import NupmError
 from nupm.fsutil import built_beside, debris_in, pause_point, remove_tree
@@ -186,6 +187,7 @@ def _fill(tmp: Path, description: Description) -> None:
     (tmp / "bin").mkdir()
     (tmp / "lib").mkdir()
     (tmp / ".gitignore").write_text("*\n")
+    (tmp / fastpath.STATE).write_text("")  # filled in place after each sync: see nupm.fastpath
     lib_dir = description.lib_dirs[0]
     for name, target in description.links().items():
         os.symlink(target, tmp / "lib" / name)

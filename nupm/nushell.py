@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 import os
-import subprocess
+from typing import TYPE_CHECKING
 
-from nupm.versions import Version, VersionError
+if TYPE_CHECKING:
+    from nupm.versions import Version
 
 
 def binary() -> str:
@@ -17,6 +18,10 @@ def binary() -> str:
 @functools.cache
 def running_version() -> Version | None:
     """`nu --version` of the nu that runs packages, or None when there is none."""
+    import subprocess
+
+    from nupm.versions import Version, VersionError
+
     try:
         proc = subprocess.run([binary(), "--version"], capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired):

@@ -311,7 +311,37 @@ def sync(project: Project, registry: str | None = None, locked: bool = False, fr
     """Bring lock, store and environment in line with the manifest (`nupm install`), under the project's lock
     (the manifest is read again under it: another nupm may have changed it meanwhile)."""
     with held(project.root, project.home) as project:
-        return _sync(project, registry, locked, frozen, unlock, force_resolve, quiet)
+        report = _sync(project, registry, locked, frozen, unlock, force_resolve, quiet)
+        if not frozen:  # --frozen did not check the lock against the manifest: nothing to vouch for
+            _remember(project)
+        return report
+
+
+def _remember(project: Project) -> None:
+    """Record for the no-op fast path (nupm.fastpath) what this sync found in line, and its answers."""
+    from nupm import fastpath, shells
+    from nupm.description import read
+
+    lock = read_lock(project)
+    description = read(project.env_dir)
+    if lock is None or description is None:
+        return
+    home, env_dir = project.home, project.env_dir
+    entries = [home.entry(p.name, p.version, p.hash) for p in lock.packages]
+    watched = [project.manifest.path, project.lock_path, env_dir / "lib", env_dir / "bin",
+               *(env_dir / name for name in environment.generated_files(description)), env_dir / ".gitignore",
+               *(env_dir / "lib" / name for name in description.links()),
+               *(env_dir / "bin" / name for name in description.commands),
+               *entries, *(home.entry_marker(e) for e in entries),
+               roots.root_file(home, env_dir), trust.record_path(home, project.root)]
+    trees = [p.source.path for p in lock.packages if p.source.kind == "path"]
+    answers = {
+        "packages": len(lock.packages),
+        "activate": {shell.name: shell.activation_line(env_dir, description) for shell in shells.every()},
+        "path": list(description.path), "variables": description.variables, "name": description.name,
+        "root": description.root, "lib_dirs": list(description.lib_dirs), "tasks": project.manifest.tasks,
+    }
+    fastpath.record(str(env_dir), [str(p) for p in watched], trees, answers)
 
 
 def synced_description(project: Project) -> Description:

@@ -14,7 +14,7 @@ from nupm.fsutil import atomic_write, file_lock
 from nupm.paths import Home
 
 
-def _root_file(home: Home, env_dir: Path) -> Path:
+def root_file(home: Home, env_dir: Path) -> Path:
     # zlib, not hashlib: this runs on every no-op install, and importing hashlib costs more than the
     # whole check. Two independent 32-bit checksums keep collisions out of reach for one user's dirs.
     import zlib
@@ -24,11 +24,11 @@ def _root_file(home: Home, env_dir: Path) -> Path:
 
 
 def is_registered(home: Home, env_dir: Path) -> bool:
-    return _root_file(home, env_dir).exists()
+    return root_file(home, env_dir).exists()
 
 
 def register_root(home: Home, env_dir: Path) -> None:
-    path = _root_file(home, env_dir)
+    path = root_file(home, env_dir)
     if not path.exists():  # the no-op install pays one stat
         home.roots.mkdir(parents=True, exist_ok=True)
         atomic_write(path, json.dumps({"env_dir": str(env_dir.absolute())}) + "\n")

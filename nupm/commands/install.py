@@ -6,6 +6,7 @@ from pathlib import Path
 
 from nupm import project as proj
 from nupm.commands import status
+from nupm.fastpath import up_to_date
 from nupm.paths import Home
 from nupm.progress import count
 
@@ -15,7 +16,7 @@ def _report(report: proj.InstallReport) -> None:
         status(f"Installed {count(report.packages, 'package')} ({report.fetched} new in the store); "
                     f"environment written to .nupm/")
     else:
-        status(f"Up to date: {count(report.packages, 'package')}")
+        status(up_to_date(report.packages))
 
 
 def run_install(args) -> int:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from nupm import project as proj
 from nupm import shells
-from nupm.activation.quoting import quote_nu
 from nupm.description import Description, require_built
 from nupm.errors import NupmError, UsageError
 from nupm.paths import Home
@@ -32,7 +31,7 @@ def ready_environment(env_name: str | None = None) -> tuple[Path, Description]:
 def run_activate(args) -> int:
     env_dir, description = ready_environment(args.env)
     shell = shells.detect(args.shell)
-    print(shell.source_line(shell.activation_target(env_dir, description)))
+    print(shell.activation_line(env_dir, description))
     return 0
 
 
@@ -72,18 +71,13 @@ def run_run(args) -> int:
 
 
 def _task(description: Description, cmd: list[str]) -> list[str] | None:
-    """A manifest [scripts] task is Nushell code, run with the environment's modules importable and the
-    extra arguments appended as quoted words."""
+    """The argv of the manifest's [scripts] task named cmd[0], if there is one."""
     from nupm import manifest as manifest_mod
-    from nupm.nushell import binary as nu_binary
+    from nupm.launch import task_argv
 
     path = manifest_mod.manifest_in(Path(description.root))
     tasks = manifest_mod.load(path).tasks if path else {}
-    if cmd[0] not in tasks:
-        return None
-    words = " ".join(quote_nu(a) for a in cmd[1:])
-    lib = " ".join(quote_nu(d) for d in description.lib_dirs)
-    return [nu_binary(), "--no-config-file", "-c", f"const NU_LIB_DIRS = [{lib}]\n{tasks[cmd[0]]} {words}"]
+    return task_argv(tasks[cmd[0]], cmd[1:], list(description.lib_dirs)) if cmd[0] in tasks else None
 
 
 def run_shell(args) -> int:

@@ -41,6 +41,9 @@ class Shell:
         """What the user runs (or `nupm activate` prints) to activate `target`."""
         return f"source {self.quote(str(target))}"
 
+    def activation_line(self, env_dir: Path, description) -> str:
+        return self.source_line(self.activation_target(env_dir, description))
+
     def rc_file(self) -> Path:
         """Where `nupm setup` puts its block."""
         raise NotImplementedError

@@ -1,0 +1,30 @@
+"""How a command starts inside an environment (`nupm run`, `nupm shell`, `nupm test`): its process
+environment, and the argv of a manifest [scripts] task. Cheap to import: the no-op fast path uses it."""
+
+from __future__ import annotations
+
+import os
+
+
+def environ(base: dict[str, str], path: list[str], variables: dict[str, str], name: str,
+            root: str) -> dict[str, str]:
+    """`base` with the environment active: its PATH entries first (each once), its variables set,
+    NUPM_ENV and NUPM_ENV_ROOT naming it."""
+    env = dict(base)
+    rest = [p for p in env.get("PATH", "").split(os.pathsep) if p and p not in path]
+    env["PATH"] = os.pathsep.join([*path, *rest])
+    env.update(variables)
+    env["NUPM_ENV"] = name
+    env["NUPM_ENV_ROOT"] = root
+    return env
+
+
+def task_argv(code: str, args: list[str], lib_dirs: list[str]) -> list[str]:
+    """A [scripts] task is Nushell code, run with the environment's modules importable and the extra
+    arguments appended as quoted words."""
+    from nupm.activation.quoting import quote_nu
+    from nupm.nushell import binary
+
+    words = " ".join(quote_nu(a) for a in args)
+    lib = " ".join(quote_nu(d) for d in lib_dirs)
+    return [binary(), "--no-config-file", "-c", f"const NU_LIB_DIRS = [{lib}]\n{code} {words}"]
