@@ -382,6 +382,7 @@ class _Universe:
         self.needs_seen: dict[str, list[Need]] = {}
         self.matches: dict[tuple, int] = {}
         self.edges: dict[Candidate, list[Need]] = {}
+        self.shared: dict[str, dict[tuple, int]] = {}
         self.root_needs: list[Need] = []
 
     def count(self, name: str) -> int:
@@ -416,9 +417,10 @@ class _Universe:
         if extra:
             self.cands[name] = self._order(name, self.cands[name] + extra)
             self.matches = {k: v for k, v in self.matches.items() if k[0] != name}
+            self.shared.pop(name, None)
             raise Grown(name)
 
-    def dependencies(self, name: str, index: int) -> list[tuple[str, Need]]:
+    def dependencies(self, name: str, index: int) -> list[tuple]:
         if name == ROOT:
             return [(n.name, n) for n in self.root_needs]
         cand = self.cands[name][index]
@@ -426,7 +428,21 @@ class _Universe:
         if needs is None:
             needs = self.edges[cand] = self.finder.dependencies(cand)
             self._warm(needs)
-        return [(n.name, n) for n in needs]
+        if not _index_knows(cand):
+            return [(n.name, n) for n in needs]
+        shared = self._shared(name)
+        return [(n.name, n, shared.get((n.name, str(n.req.range)), 0)) for n in needs]
+
+    def _shared(self, name: str) -> dict[tuple, int]:
+        """(dependency, range text) -> the candidates of `name` whose index row lists exactly that dependency."""
+        found = self.shared.get(name)
+        if found is None:
+            found = self.shared[name] = {}
+            for i, cand in enumerate(self.cands[name]):
+                if _index_knows(cand):
+                    for dep, text in cand.entry.dependencies.items():
+                        found[dep, text] = found.get((dep, text), 0) | 1 << i
+        return found
 
     def _warm(self, needs: list[Need]) -> None:
         """Fetch in the background the best candidate of each new dependency whose index row lacks its
@@ -446,6 +462,12 @@ class _Universe:
 
     def is_satisfied_by(self, need: Need, cand: Candidate) -> bool:
         return _satisfies(need, cand)
+
+
+def _index_knows(cand: Candidate) -> bool:
+    """The finder takes this candidate's dependencies from its index row, as written there."""
+    entry = cand.entry
+    return entry is not None and entry.dependencies is not None and entry.type is not None
 
 
 class Grown(Exception):

@@ -28,8 +28,10 @@ class Provider(Protocol):
     def matching(self, name: str, requirement) -> int:
         """Bitmask of the candidates of `name` that satisfy `requirement`."""
 
-    def dependencies(self, name: str, index: int) -> list[tuple[str, object]]:
-        """(dependency name, requirement) of candidate `index` of `name`."""
+    def dependencies(self, name: str, index: int) -> list[tuple]:
+        """(dependency name, requirement) of candidate `index` of `name`, or (name, requirement, mask) where
+        `mask` holds every candidate of `name` known to have this very dependency: one incompatibility
+        then rules out all of them at once, as pubgrub-rs does for version ranges with equal dependencies."""
 
 
 ROOT = ""  # the project itself: one candidate, depending on the project's requirements
@@ -97,11 +99,11 @@ class NoSolution(Exception):
 
 
 class Solver:
-    def __init__(self, provider: Provider, on_required=None):
+    def __init__(self, provider: Provider):
         self.provider = provider
-        self.on_required = on_required  # called with a package name when it first must be selected
         self.full: dict[str, int] = {ROOT: 1}  # name -> mask of all its candidates
         self.incompatibilities: dict[str, list[Incompatibility]] = {}
+        self.facts: dict[tuple, Incompatibility] = {}  # the provider's dependencies, once each
         self.assignments: list[_Assignment] = []
         self.by_name: dict[str, list[_Assignment]] = {}
         self.state: dict[str, Term] = {}  # name -> intersection of its assignments
@@ -130,13 +132,22 @@ class Solver:
         return full
 
     # -- incompatibilities ------------------------------------------------------------------------
-    def _add_dependencies(self, name: str, index: int, deps: list[tuple[str, object]]) -> list[Incompatibility]:
+    def _add_dependencies(self, name: str, index: int, deps: list[tuple]) -> list[Incompatibility]:
         added = []
-        for dep, requirement in deps:
+        for dep, requirement, *shared in deps:
             allowed = self.provider.matching(dep, requirement)
-            terms = self._normal({name: Term(1 << index, False), dep: Term(self._full(dep) & ~allowed, True)})
-            if terms is not None:
-                added.append(self._add(Incompatibility(terms, ("dependency", name, index, dep, requirement))))
+            versions = (1 << index) | (shared[0] if shared else 0)
+            # A version decided again after a backjump, or one whose dependency an earlier version shared,
+            # brings nothing new: each fact is added once.
+            key = (name, versions, dep, allowed)
+            known = self.facts.get(key)
+            if known is None:
+                terms = self._normal({name: Term(versions, False), dep: Term(self._full(dep) & ~allowed, True)})
+                if terms is None:
+                    continue
+                known = self.facts[key] = self._add(Incompatibility(terms, ("dependency", name, index, dep,
+                                                                             requirement)))
+            added.append(known)
         return added
 
     def _normal(self, terms: dict[str, Term]) -> dict[str, Term] | None:
@@ -169,8 +180,6 @@ class Solver:
             self.order += 1
             # Fewest candidates first (a pinned path or git package has one), then in the order met.
             heapq.heappush(self.queue, (now.mask.bit_count() > 1, self.order, name))
-            if self.on_required is not None:
-                self.on_required(name, now.mask)
 
     def _relation(self, name: str, term: Term) -> int:
         """1: the partial solution satisfies term; -1: contradicts it; 0: neither."""
@@ -240,16 +249,19 @@ class Solver:
 
     def _check(self, incompatibility: Incompatibility):
         """"conflict" when every term holds, the name of the one undecided term when all others hold,
-        None otherwise."""
+        None otherwise. (The relation of `_relation`, written out: this is the solver's innermost loop.)"""
         open_name = None
+        states = self.state
         for name, term in incompatibility.terms.items():
-            relation = self._relation(name, term)
-            if relation < 0:
+            state = states.get(name)
+            if state is not None:
+                if not state.mask & ~term.mask and (term.absent or not state.absent):
+                    continue  # satisfied
+                if not state.mask & term.mask and not (state.absent and term.absent):
+                    return None  # contradicted
+            if open_name is not None:
                 return None
-            if relation == 0:
-                if open_name is not None:
-                    return None
-                open_name = name
+            open_name = name
         return "conflict" if open_name is None else open_name
 
     def _derive(self, name: str, incompatibility: Incompatibility) -> None:

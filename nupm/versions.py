@@ -135,7 +135,15 @@ class Range:
 
     __slots__ = ("_compiled", "text", "_seen", "label", "_bounds")
 
+    def __new__(cls, text: str):
+        # One object per text: a registry repeats the same few ranges thousands of times, and each object
+        # keeps what it has answered.
+        found = _RANGES.get(text) if isinstance(text, str) else None
+        return found if found is not None else super().__new__(cls)
+
     def __init__(self, text: str):
+        if isinstance(text, str) and _RANGES.get(text) is self:
+            return  # already made
         if not isinstance(text, str):
             raise VersionError(f"a version range must be a string, not {type(text).__name__}")
         if len(text) > MAX_RANGE or any(part.isdigit() and len(part) > 30 for part in re.split(r"[^0-9]", text)):
@@ -145,8 +153,12 @@ class Range:
         self._compiled = None
         self.label = None
         self._bounds = None
-        if _SIMPLE_RANGE.match(self.text):
+        parts = self.text.split(" ")
+        if len(parts) == 1 and _SIMPLE_RANGE.match(self.text):
             self._bounds = _bounds(self.text)
+        elif all(_SIMPLE_RANGE.match(part) for part in parts):
+            self._spec  # noqa: B018 -- NpmSpec decides what is valid; the bounds only answer faster
+            self._bounds = _intersection(parts)
         else:
             try:
                 self._spec  # noqa: B018 -- compiling is the validation
@@ -154,6 +166,8 @@ class Range:
                 if not _LABEL.match(self.text):
                     raise
                 self.label = self.text.removeprefix("=")
+        if len(_RANGES) < 100_000:
+            _RANGES[text] = self
 
     @property
     def _spec(self):
@@ -196,6 +210,9 @@ class Range:
         return hash(self.text)
 
 
+_RANGES: dict[str, Range] = {}
+
+
 def _bounds(text: str) -> tuple[tuple, tuple | None]:
     """A simple range as [low, high) on (major, minor, patch); None: no upper bound. npm's meaning, with a
     bare version read as a caret (Cargo's rule) and partial versions as npm's X-ranges."""
@@ -223,6 +240,14 @@ def _bounds(text: str) -> tuple[tuple, tuple | None]:
     if op == "<":
         return (0, 0, 0), (x, y, z)
     return (0, 0, 0), upper_of_given  # <=
+
+
+def _intersection(parts: list[str]) -> tuple[tuple, tuple | None]:
+    """A comparator set (`>=1.1 <1.4`): every comparator at once. Inside a set a bare version is npm's
+    X-range (`1.2` is `=1.2`), not a caret: Cargo's rule is for a lone version only."""
+    lows, highs = zip(*(_bounds(part if part[0] in "^~=<>*" else "=" + part) for part in parts), strict=True)
+    bounded = [high for high in highs if high is not None]
+    return max(lows), (min(bounded) if bounded else None)
 
 
 def _cargo_bare(text: str) -> str:

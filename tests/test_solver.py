@@ -25,7 +25,12 @@ class Table:
         return sum(1 << i for i in allowed if i < self.count(name))
 
     def dependencies(self, name, index):
-        return self.root if name == ROOT else self.packages[name][index]
+        if name == ROOT:
+            return self.root
+        # With the mask of every version that has the very same dependency, as a registry index tells.
+        versions = self.packages[name]
+        return [(dep, allowed, sum(1 << i for i, deps in enumerate(versions) if (dep, allowed) in deps))
+                for dep, allowed in versions[index]]
 
 
 def _valid(table: Table, chosen: dict[str, int]) -> bool:

@@ -118,9 +118,11 @@ _versions = st.builds(
     st.one_of(st.none(), st.from_regex(r"(0|[1-9][0-9]?|[a-z]{1,3})(\.(0|[1-9]|[a-z]{1,2})){0,2}", fullmatch=True)))
 
 
-@given(st.from_regex(r"(\*|(\^|~|=|>=|<=|>|<)?[0-4](\.[0-4]){0,2})", fullmatch=True), _versions)
+@given(st.from_regex(r"(\*|(\^|~|=|>=|<=|>|<)?[0-4](\.[0-4]){0,2})( (\^|~|=|>=|<=|>|<)?[0-4](\.[0-4]){0,2}){0,2}",
+                     fullmatch=True), _versions)
 def test_simple_ranges_agree_with_npm_semantics(text, version):
-    """The bounds fast path answers exactly as semantic-version's NpmSpec (with the bare-caret rule)."""
+    """The bounds fast path answers exactly as semantic-version's NpmSpec (with the bare-caret rule), for one
+    comparator and for comparator sets."""
     expected = semantic_version.NpmSpec(_cargo_bare(text)).match(semantic_version.Version(version))
     assert Range(text).admits(Version(version)) == expected, (text, version)
 
