@@ -406,6 +406,7 @@ class Registry:
 
 
 _HASH = re.compile(r"sha256-[0-9a-f]{64}\Z")
+_GOOD_NAMES: set[str] = set()
 _SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 
 
@@ -422,9 +423,17 @@ def _checked(data: dict, where: str, name: str, version: str) -> dict:
     if data.get("type") is not None and data.get("type") not in PACKAGE_TYPES:
         bad(f"type must be one of {', '.join(PACKAGE_TYPES)}")
     deps = data.get("dependencies")
-    if deps is not None and not (isinstance(deps, dict) and all(
-            (valid_name(k) or k == "nushell") and isinstance(v, str) and len(v) <= 1024 for k, v in deps.items())):
-        bad("dependencies must map package names to version ranges")
+    if deps is not None:
+        # A big registry repeats the same few dependency names: each is checked once per process.
+        if not isinstance(deps, dict):
+            bad("dependencies must map package names to version ranges")
+        for k, v in deps.items():
+            if k not in _GOOD_NAMES:
+                if not (isinstance(k, str) and (valid_name(k) or k == "nushell")):
+                    bad("dependencies must map package names to version ranges")
+                _GOOD_NAMES.add(k)
+            if type(v) is not str or len(v) > 1024:
+                bad("dependencies must map package names to version ranges")
     source = data.get("source")
     if isinstance(source, dict):
         for key in ("url", "revision", "path", "sha256"):
