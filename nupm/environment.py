@@ -15,7 +15,7 @@ from pathlib import Path
 from nupm import fastpath
 from nupm.description import Command, Description, Package
 from nupm.errors import NupmError
-from nupm.fsutil import built_beside, debris_in, pause_point, remove_tree
+from nupm.fsutil import built_beside, debris_in, pause_point, process_umask, remove_tree
 from nupm.manifest import Manifest
 from nupm.paths import ENV_DESCRIPTION
 from nupm.store import StoreEntry
@@ -140,24 +140,45 @@ def touch_stamp(env_dir: Path, sources: list[Path]) -> None:
 
 def is_current(env_dir: Path, files: dict[str, str], description: Description) -> bool:
     """Same files and every link and command still in place (a hand-deleted file is repaired)."""
+    base = os.fspath(env_dir)
     for name, content in files.items():
-        try:
-            if (env_dir / name).read_text(encoding="utf-8") != content:
-                return False
-        except (FileNotFoundError, UnicodeDecodeError):
+        if _read_text(os.path.join(base, name)) != content:
             return False
-    lib, bin_ = env_dir / "lib", env_dir / "bin"
-    return (all(os.path.exists(lib / name) for name in description.links())
-            and all(os.path.exists(bin_ / name) for name in description.commands))
+    lib, bin_ = os.path.join(base, "lib"), os.path.join(base, "bin")
+    exists = os.path.exists
+    return (all(exists(os.path.join(lib, name)) for name in description.links())
+            and all(exists(os.path.join(bin_, name)) for name in description.commands))
+
+
+def _read_text(path: str) -> str | None:
+    """The file's text; None when it is missing or is not UTF-8 (then it is not what nupm wrote)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    try:
+        raw = chunk = os.read(fd, 1 << 18)
+        while len(chunk) == 1 << 18:  # a short read of a regular file is its end
+            chunk = os.read(fd, 1 << 18)
+            raw += chunk
+    except IsADirectoryError:
+        return None
+    finally:
+        os.close(fd)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def check_links(env_dir: Path, description: Description) -> None:
     """Every module link and command of the written environment leads somewhere: an install that would
     leave a dangling link fails instead of exiting 0."""
-    lib, bin_ = env_dir / "lib", env_dir / "bin"
-    broken = [str(lib / name) for name in description.links() if not os.path.exists(lib / name)]
-    broken += [str(bin_ / name) for name, command in description.commands.items()
-               if not os.path.exists(bin_ / name) or not os.path.exists(command.target)]
+    lib, bin_ = os.path.join(env_dir, "lib"), os.path.join(env_dir, "bin")
+    exists = os.path.exists
+    broken = [os.path.join(lib, name) for name in description.links() if not exists(os.path.join(lib, name))]
+    broken += [os.path.join(bin_, name) for name, command in description.commands.items()
+               if not exists(os.path.join(bin_, name)) or not exists(command.target)]
     if broken:
         raise NupmError(f"the environment in {env_dir} has links that lead nowhere ({', '.join(broken[:3])}); "
                         "was the store changed meanwhile? run the command again")
@@ -176,28 +197,45 @@ def write(env_dir: Path, description: Description, extra: dict[str, str] | None 
             remove_tree(stale)
     with built_beside(env_dir, replace=True, prefix=f"{env_dir.name}.tmp-") as tmp:
         _fill(tmp, description)
+        base = os.fspath(tmp)
         for name, content in files.items():
-            (tmp / name).write_text(content, encoding="utf-8")
+            _create(os.path.join(base, name), content.encode("utf-8"))
         os.chmod(tmp, 0o755)
         pause_point("env-built")
     return True
 
 
+def _create(path: str, data: bytes, mode: int | None = None) -> None:
+    """Write a file of the directory being built (nobody else sees it until the swap) with one open, write
+    and close: mode 0o666 less the umask, as Path.write_text makes it, or exactly `mode`."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666 if mode is None else mode)
+    try:
+        if mode is not None and mode & process_umask():
+            os.fchmod(fd, mode)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
 def _fill(tmp: Path, description: Description) -> None:
-    (tmp / "bin").mkdir()
-    (tmp / "lib").mkdir()
-    (tmp / ".gitignore").write_text("*\n")
-    (tmp / fastpath.STATE).write_text("")  # filled in place after each sync: see nupm.fastpath
+    base = os.fspath(tmp)
+    lib, bin_ = os.path.join(base, "lib"), os.path.join(base, "bin")
+    os.mkdir(bin_)
+    os.mkdir(lib)
+    _create(os.path.join(base, ".gitignore"), b"*\n")
+    _create(os.path.join(base, fastpath.STATE), b"")  # filled in place after each sync: see nupm.fastpath
     lib_dir = description.lib_dirs[0]
+    symlink, join = os.symlink, os.path.join
     for name, target in description.links().items():
-        os.symlink(target, tmp / "lib" / name)
+        symlink(target, join(lib, name))
     for name, command in description.commands.items():
-        path = tmp / "bin" / name
+        path = join(bin_, name)
         if command.kind == "binary":
-            os.symlink(command.target, path)
+            symlink(command.target, path)
         else:
-            path.write_text(script_wrapper(command.target, lib_dir))
-            os.chmod(path, 0o755)
+            _create(path, script_wrapper(command.target, lib_dir).encode("utf-8"), 0o755)
 
 
 def script_wrapper(script: str, lib_dir: str) -> str:
