@@ -14,6 +14,8 @@ import threading
 class Quiet:
     """No progress at all (--json), only notes."""
 
+    shows_bytes = False  # whether `done`'s size is shown (sizes cost a walk of each tree)
+
     def start(self, what: str, total: int | None = None) -> None: ...
     def begin(self, name: str) -> None: ...
     def done(self, name: str, detail: str, size: int = 0) -> None: ...
@@ -38,6 +40,8 @@ class Lines(Quiet):
 
 class Live(Quiet):
     """A single redrawn line on a terminal."""
+
+    shows_bytes = True
 
     def __init__(self):
         from rich.console import Console

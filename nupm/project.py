@@ -131,6 +131,11 @@ def _report_traffic() -> None:
 
 
 def _size(directory: Path) -> int:
+    """Bytes below `directory`, for a progress display that shows them (a walk the others need not pay)."""
+    from nupm import progress
+
+    if not progress.current().shows_bytes:
+        return 0
     return sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
 
 
@@ -311,27 +316,28 @@ def sync(project: Project, registry: str | None = None, locked: bool = False, fr
     """Bring lock, store and environment in line with the manifest (`nupm install`), under the project's lock
     (the manifest is read again under it: another nupm may have changed it meanwhile)."""
     with held(project.root, project.home) as project:
-        report = _sync(project, registry, locked, frozen, unlock, force_resolve, quiet)
+        report, lock = _sync(project, registry, locked, frozen, unlock, force_resolve, quiet)
         if not frozen:  # --frozen did not check the lock against the manifest: nothing to vouch for
-            _remember(project)
+            _remember(project, lock)
         return report
 
 
-def _remember(project: Project) -> None:
+def _remember(project: Project, lock: Lock) -> None:
     """Record for the no-op fast path (nupm.fastpath) what this sync found in line, and its answers."""
+    import os
+
     from nupm import fastpath, shells
     from nupm.description import read
 
-    lock = read_lock(project)
     description = read(project.env_dir)
-    if lock is None or description is None:
+    if description is None:
         return
     home, env_dir = project.home, project.env_dir
     entries = [home.entry(p.name, p.version, p.hash) for p in lock.packages]
-    watched = [project.manifest.path, project.lock_path, env_dir / "lib", env_dir / "bin",
-               *(env_dir / name for name in environment.generated_files(description)), env_dir / ".gitignore",
-               *(env_dir / "lib" / name for name in description.links()),
-               *(env_dir / "bin" / name for name in description.commands),
+    # Everything in .nupm/, lib/ and bin/ as it is now (the record itself is rewritten in place).
+    made = [os.path.join(d, name) for d in (env_dir, env_dir / "lib", env_dir / "bin") for name in os.listdir(d)
+            if name != fastpath.STATE]
+    watched = [project.manifest.path, project.lock_path, *made,
                *entries, *(home.entry_marker(e) for e in entries),
                roots.root_file(home, env_dir), trust.record_path(home, project.root)]
     trees = [p.source.path for p in lock.packages if p.source.kind == "path"]
@@ -351,12 +357,12 @@ def synced_description(project: Project) -> Description:
 
 
 def _sync(project: Project, registry: str | None, locked: bool, frozen: bool, unlock: set[str] | None,
-          force_resolve: bool, quiet: bool) -> InstallReport:
+          force_resolve: bool, quiet: bool) -> tuple[InstallReport, Lock]:
     lock = read_lock(project)
     if frozen:
         if lock is None:
             raise NupmError(f"--frozen needs {LOCKFILE}, which does not exist")
-        return install_lock(project, lock)
+        return install_lock(project, lock), lock
     reasons = stale_reasons(project, lock)
     if reasons and locked:
         raise NupmError(f"{LOCKFILE} is out of date (--locked):\n" + "\n".join(f"  {r}" for r in reasons))
@@ -364,4 +370,4 @@ def _sync(project: Project, registry: str | None, locked: bool, frozen: bool, un
         lock = resolve_lock(project, registry, keep=lock, unlock=unlock)
         if write_lock(project, lock) and not quiet:
             _note(f"Locked {len(lock.packages)} package{'s' if len(lock.packages) != 1 else ''}")
-    return install_lock(project, lock)
+    return install_lock(project, lock), lock
