@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from nupm import environment, roots, store, trust
 from nupm import lock as lock_mod
 from nupm import manifest as manifest_mod
 from nupm.description import Description, require_built
@@ -211,6 +210,8 @@ def using_store(home: Home, lock: Lock) -> Iterator[tuple[list, int]]:
     """The store entries of every locked package (installing what is missing) and how many were new, kept
     live for `nupm gc` from before the first look-up until the block ends: write the environment and its
     permanent root inside the block, and no gc can remove an entry in between."""
+    from nupm import roots
+
     with roots.installing(home, lock.packages):
         pause_point("install-found")
         yield _fill_store(home, lock)
@@ -219,6 +220,8 @@ def using_store(home: Home, lock: Lock) -> Iterator[tuple[list, int]]:
 def _unchanged(project: Project, lock: Lock, home: Home) -> InstallReport | None:
     """The no-op path: every entry in the store and .nupm/ already exactly this environment, its root
     registered. Then env.json already names these entries, so gc keeps them without a temporary root."""
+    from nupm import environment, roots, store
+
     entries = [store.lookup(home, pkg) for pkg in lock.packages]
     if not all(entries) or not roots.is_registered(home, project.env_dir):
         return None
@@ -229,6 +232,8 @@ def _unchanged(project: Project, lock: Lock, home: Home) -> InstallReport | None
 
 
 def install_lock(project: Project, lock: Lock) -> InstallReport:
+    from nupm import environment, roots
+
     home = project.home
     report = _unchanged(project, lock, home)
     if report is None:
@@ -273,6 +278,8 @@ def mark_current(project: Project) -> None:
     """The environment matches the manifest and lock as they are now on disk: the hooks must neither call it
     out of date nor refuse it (nupm built it, or checked it is what nupm builds). Call it again after
     writing the manifest or the lock."""
+    from nupm import environment, trust
+
     environment.touch_stamp(project.env_dir, [project.manifest.path, project.lock_path])
     trust.vouch(project.home, project.root, project.env_dir)
 
@@ -281,7 +288,7 @@ def _fill_store(home: Home, lock: Lock) -> tuple[list, int]:
     """Install what the store lacks, `jobs` packages at a time (callers hold `using_store`)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from nupm import progress
+    from nupm import progress, store
     from nupm.sources import network
 
     missing = [p for p in lock.packages if store.lookup(home, p) is None]
@@ -326,7 +333,7 @@ def _remember(project: Project, lock: Lock) -> None:
     """Record for the no-op fast path (nupm.fastpath) what this sync found in line, and its answers."""
     import os
 
-    from nupm import fastpath, shells
+    from nupm import fastpath, roots, shells, trust
     from nupm.description import read
 
     description = read(project.env_dir)

@@ -17,7 +17,6 @@ incompatibility that proves there is no solution, whose derivation names every r
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
 from typing import Protocol
 
 
@@ -37,12 +36,18 @@ class Provider(Protocol):
 ROOT = ""  # the project itself: one candidate, depending on the project's requirements
 
 
-@dataclass(frozen=True, slots=True)
 class Term:
-    """The states of one package a term allows: candidates (`mask`) and, if `absent`, not being selected."""
+    """The states of one package a term allows: candidates (`mask`) and, if `absent`, not being selected.
+    Never changed once made (a plain class: a frozen dataclass costs several times more to create, and the
+    solver makes one for every assignment)."""
 
-    mask: int
-    absent: bool
+    __slots__ = ("mask", "absent")
+
+    def __init__(self, mask: int, absent: bool):
+        self.mask, self.absent = mask, absent
+
+    def __repr__(self) -> str:
+        return f"Term({self.mask:#b}, absent={self.absent})"
 
     def __and__(self, other: Term) -> Term:
         return Term(self.mask & other.mask, self.absent and other.absent)
@@ -58,22 +63,26 @@ class Term:
         return not self.mask & other.mask and not (self.absent and other.absent)
 
 
-@dataclass(slots=True)
 class Incompatibility:
     """States that cannot all hold at once: package -> term. `cause` is ("dependency", name, index,
     requirement) for a fact from the provider, or ("derived", left, right) for one learned from a conflict."""
 
-    terms: dict[str, Term]
-    cause: tuple
+    __slots__ = ("terms", "cause", "contradicted")
+
+    def __init__(self, terms: dict[str, Term], cause: tuple):
+        self.terms, self.cause = terms, cause
+        # The assignment after which a term was found contradicted: while it stays in the partial solution,
+        # the package's state only narrows, so the incompatibility stays contradicted: no need to look again.
+        self.contradicted: _Assignment | None = None
 
 
-@dataclass(slots=True)
 class _Assignment:
-    name: str
-    term: Term
-    level: int
-    cause: Incompatibility | None  # None: a decision
-    index: int  # position in the whole partial solution
+    __slots__ = ("name", "term", "level", "cause", "index")
+
+    def __init__(self, name: str, term: Term, level: int, cause: Incompatibility | None, index: int):
+        self.name, self.term, self.level = name, term, level
+        self.cause = cause  # None: a decision
+        self.index = index  # position in the whole partial solution
 
 
 class NoSolution(Exception):
@@ -250,6 +259,9 @@ class Solver:
     def _check(self, incompatibility: Incompatibility):
         """"conflict" when every term holds, the name of the one undecided term when all others hold,
         None otherwise. (The relation of `_relation`, written out: this is the solver's innermost loop.)"""
+        known = incompatibility.contradicted
+        if known is not None and known.index < len(self.assignments) and self.assignments[known.index] is known:
+            return None
         open_name = None
         states = self.state
         for name, term in incompatibility.terms.items():
@@ -258,6 +270,7 @@ class Solver:
                 if not state.mask & ~term.mask and (term.absent or not state.absent):
                     continue  # satisfied
                 if not state.mask & term.mask and not (state.absent and term.absent):
+                    incompatibility.contradicted = self.by_name[name][-1]
                     return None  # contradicted
             if open_name is not None:
                 return None

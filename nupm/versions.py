@@ -157,7 +157,8 @@ class Range:
         if len(parts) == 1 and _SIMPLE_RANGE.match(self.text):
             self._bounds = _bounds(self.text)
         elif all(_SIMPLE_RANGE.match(part) for part in parts):
-            self._spec  # noqa: B018 -- NpmSpec decides what is valid; the bounds only answer faster
+            # A comparator set: NpmSpec accepts every one (a test checks them all), so importing
+            # semantic-version (20 ms, most of a small lock) is not needed to know it is valid.
             self._bounds = _intersection(parts)
         else:
             try:

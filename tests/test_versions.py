@@ -133,3 +133,15 @@ def test_version_order_agrees_with_semver_precedence(a, b):
     assert (Version(a) < Version(b)) == (theirs[0] < theirs[1])
     assert (Version(a) == Version(b)) == (theirs[0] == theirs[1])
     assert (hash(Version(a)) == hash(Version(b))) or Version(a) != Version(b)
+
+
+def test_every_comparator_set_taken_without_compiling_is_valid_npm():
+    """Range skips NpmSpec for single-space-separated simple comparators: NpmSpec accepts all of them."""
+    import itertools
+
+    ops = ["", "^", "~", "=", ">=", "<=", ">", "<"]
+    parts = ["*"] + [op + v for op in ops for v in ("0", "1", "0.0", "1.2", "0.0.0", "1.2.3", "10.20.30")]
+    for combo in itertools.product(parts, repeat=2):
+        text = " ".join(combo)
+        assert Range(text)._bounds is not None
+        semantic_version.NpmSpec(_cargo_bare(text))
