@@ -188,7 +188,7 @@ class Solver:
             self.queued.add(name)
             self.order += 1
             # Fewest candidates first (a pinned path or git package has one), then in the order met.
-            heapq.heappush(self.queue, (now.mask.bit_count() > 1, self.order, name))
+            heapq.heappush(self.queue, (now.mask.bit_count(), self.order, name))
 
     def _relation(self, name: str, term: Term) -> int:
         """1: the partial solution satisfies term; -1: contradicts it; 0: neither."""
@@ -224,7 +224,7 @@ class Solver:
             if not state.absent and name not in self.decided:
                 self.queued.add(name)
                 self.order += 1
-                heapq.heappush(self.queue, (state.mask.bit_count() > 1, self.order, name))
+                heapq.heappush(self.queue, (state.mask.bit_count(), self.order, name))
 
     def _satisfier(self, name: str, term: Term) -> _Assignment:
         """The earliest assignment after which the partial solution satisfies `term`."""
@@ -344,6 +344,6 @@ class Solver:
                 self.decided[name] = index
             else:
                 self.queued.add(name)
-                heapq.heappush(self.queue, (state.mask.bit_count() > 1, -1, name))
+                heapq.heappush(self.queue, (0, -1, name))
             return name
         return None
