@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 
 class NupmError(Exception):
@@ -25,6 +24,8 @@ def display_path(path: str | os.PathLike) -> str:
     """A path as the user would type it: relative to the cwd when below it; a URL as it is."""
     if isinstance(path, str) and "://" in path:
         return path
+    from pathlib import Path  # here: the no-op fast path imports this module, and pathlib costs 4 ms
+
     path = Path(path)
     try:
         rel = os.path.relpath(path)
@@ -37,6 +38,8 @@ class BadInput(UsageError):
     """A malformed file, reported as `file:line:col: what`."""
 
     def __init__(self, path: str | os.PathLike, line: int, col: int, what: str):
+        from pathlib import Path
+
         self.path = path if isinstance(path, str) and "://" in path else Path(path)
         self.line, self.col, self.what = line, col, what
         super().__init__(f"{display_path(path)}:{line}:{col}: {what}")
