@@ -9,7 +9,6 @@ import contextlib
 import errno
 import os
 import re
-import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -298,6 +297,8 @@ def remove_tree(path: Path) -> None:
             full = os.path.join(dirpath, d)
             if not os.path.islink(full):
                 os.chmod(full, 0o700)
+    import shutil  # here: it pulls in bz2 and lzma, which an install that removes nothing does not need
+
     shutil.rmtree(path, onerror=onerror)
 
 

@@ -286,14 +286,14 @@ def mark_current(project: Project) -> None:
 
 def _fill_store(home: Home, lock: Lock) -> tuple[list, int]:
     """Install what the store lacks, `jobs` packages at a time (callers hold `using_store`)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from nupm import progress, store
     from nupm.sources import network
 
     missing = [p for p in lock.packages if store.lookup(home, p) is None]
     if not missing:
         return [store.lookup(home, p) for p in lock.packages], 0
+    from concurrent.futures import ThreadPoolExecutor
+
     shown = progress.current()
     shown.start("Installing", total=len(missing))
 

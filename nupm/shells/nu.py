@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 from nupm.activation import render
@@ -68,6 +67,8 @@ class Nu(Shell):
         return f"overlay use --reload {quote_nu(str(target))}"
 
     def rc_file(self) -> Path:
+        import subprocess
+
         try:
             out = subprocess.run([self.binary(), "-n", "-c", "$nu.config-path"], capture_output=True, text=True,
                                  check=True)
