@@ -2,6 +2,12 @@
 # enclosing project that has a generated .nupm/, deactivate it on leaving, switch between projects; a
 # global environment stays underneath. `nupm setup fish` installs it as conf.d/nupm.fish.
 # When nothing changed it runs only builtins: no nupm, no Python, no subprocess.
+#
+# A prompt where nothing changed costs a few builtins (bench/hooks.py measures them): one `test` looks at
+# PWD and at every file that matters, and inside a project a `read` of the stamp notices a regenerated
+# environment. The walk up from PWD runs only when PWD changed, a stamp appeared in PWD, or the project's
+# stamp went away or is older than its nupm.toml or nupm.lock (and at every prompt while it is). A project
+# created above PWD, or between PWD and the project, is seen at the next cd.
 
 if not set -q _nupm_hook_fish
     set -g _nupm_hook_fish 1
@@ -19,7 +25,12 @@ if not set -q _nupm_hook_fish
     end
 
     function _nupm_hook --on-event fish_prompt --on-variable PWD
-        set -l last $status
+        # fish keeps $status across event handlers: nothing here can change the one the user sees.
+        if not test "$PWD" != "$_nupm_hook_pwd" $_nupm_hook_watch
+            test -z "$_nupm_hook_found"; and return
+            read -l stamp < "$_nupm_hook_found/.nupm/stamp"
+            test "$stamp" = "$_nupm_hook_stamp"; and return
+        end
         set -l dir $PWD
         set -l root
         while test -n "$dir"
@@ -32,7 +43,19 @@ if not set -q _nupm_hook_fish
         if test -z "$root"; and test -f /.nupm/stamp
             set root /
         end
+        # What the next prompts look at before anything else (see above).
+        set -g _nupm_hook_pwd $PWD
+        set -g _nupm_hook_found $root
+        set -g _nupm_hook_watch
+        if test "$root" != "$PWD"
+            set -a _nupm_hook_watch -o -f "$PWD/.nupm/stamp"
+        end
+        if test -n "$root"
+            set -a _nupm_hook_watch -o ! -f "$root/.nupm/stamp" -o "$root/nupm.toml" -nt "$root/.nupm/stamp" \
+                -o "$root/nupm.lock" -nt "$root/.nupm/stamp"
+        end
         if test -n "$root"; and begin; test "$root/nupm.toml" -nt "$root/.nupm/stamp"; or test "$root/nupm.lock" -nt "$root/.nupm/stamp"; end
+            set -g _nupm_hook_pwd  # out of date: come back here at every prompt, to see when it no longer is
             if test "$NUPM_AUTO_INSTALL" = 1
                 command nupm -C $root install
             else if test "$_nupm_hook_warned" != "$root"
@@ -70,7 +93,6 @@ if not set -q _nupm_hook_fish
                 end
             end
         end
-        return $last
     end
 
 __NUPM_COMPLETION__
