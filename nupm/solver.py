@@ -113,6 +113,7 @@ class Solver:
         self.full: dict[str, int] = {ROOT: 1}  # name -> mask of all its candidates
         self.incompatibilities: dict[str, list[Incompatibility]] = {}
         self.facts: dict[tuple, Incompatibility] = {}  # the provider's dependencies, once each
+        self.chosen_before: dict[tuple[str, int], list[Incompatibility]] = {}  # (name, index) -> its facts
         self.assignments: list[_Assignment] = []
         self.by_name: dict[str, list[_Assignment]] = {}
         self.state: dict[str, Term] = {}  # name -> intersection of its assignments
@@ -335,7 +336,10 @@ class Solver:
             if name in self.decided or state is None or state.absent:
                 continue
             index = (state.mask & -state.mask).bit_length() - 1  # the best allowed candidate
-            added = self._add_dependencies(name, index, self.provider.dependencies(name, index))
+            added = self.chosen_before.get((name, index))
+            if added is None:  # a version decided again after a backjump asks the provider nothing
+                added = self.chosen_before[name, index] = self._add_dependencies(
+                    name, index, self.provider.dependencies(name, index))
             # A dependency that already contradicts the partial solution: let propagation rule this version out.
             conflict = any(all(n == name or self._relation(n, t) > 0 for n, t in inc.terms.items()) for inc in added)
             if not conflict:
