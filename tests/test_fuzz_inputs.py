@@ -94,3 +94,28 @@ def test_mutated_config(edits):
         path = Path(tmp) / "config.toml"
         path.write_bytes(mutate(original, edits))
         _quietly(lambda: load_config(path))
+
+
+def _env_json() -> bytes:
+    description = {"version": 1, "name": "demo", "kind": "project", "root": "/p", "env_dir": "/p/.nupm",
+                   "path": ["/p/.nupm/bin"], "lib_dirs": ["/p/.nupm/lib"], "variables": {"A": "b"},
+                   "modules": {"spam": "/s/spam"}, "collections": {"c": "/s/c"},
+                   "commands": {"greet": {"kind": "nu-script", "target": "/s/greet.nu", "package": "greet"}},
+                   "packages": [{"name": "spam", "version": "1.0.0", "type": "module", "hash": "sha256-0",
+                                 "store": "/s"}]}
+    return json.dumps(description, indent=2).encode()
+
+
+@FUZZ
+@given(edits=mutations)
+def test_mutated_environment_descriptions(edits):
+    """env.json is read from a project's .nupm/, which a repository could ship: a description or nothing,
+    and what is read renders (or is refused with nupm's own error)."""
+    from nupm.activation.render import render_all
+    from nupm.description import read
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "env.json").write_bytes(mutate(_env_json(), edits))
+        found = read(Path(tmp))
+        if found is not None:
+            _quietly(lambda: render_all(found))
