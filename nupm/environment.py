@@ -15,7 +15,7 @@ from pathlib import Path
 from nupm import fastpath
 from nupm.description import Command, Description, Package
 from nupm.errors import NupmError
-from nupm.fsutil import built_beside, debris_in, pause_point, process_umask, remove_tree
+from nupm.fsutil import built_beside, debris_in, pause_point, remove_tree, write_new
 from nupm.manifest import Manifest
 from nupm.paths import ENV_DESCRIPTION
 from nupm.store import StoreEntry
@@ -199,24 +199,10 @@ def write(env_dir: Path, description: Description, extra: dict[str, str] | None 
         _fill(tmp, description)
         base = os.fspath(tmp)
         for name, content in files.items():
-            _create(os.path.join(base, name), content.encode("utf-8"))
+            write_new(os.path.join(base, name), content.encode("utf-8"))
         os.chmod(tmp, 0o755)
         pause_point("env-built")
     return True
-
-
-def _create(path: str, data: bytes, mode: int | None = None) -> None:
-    """Write a file of the directory being built (nobody else sees it until the swap) with one open, write
-    and close: mode 0o666 less the umask, as Path.write_text makes it, or exactly `mode`."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666 if mode is None else mode)
-    try:
-        if mode is not None and mode & process_umask():
-            os.fchmod(fd, mode)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-    finally:
-        os.close(fd)
 
 
 def _fill(tmp: Path, description: Description) -> None:
@@ -224,18 +210,17 @@ def _fill(tmp: Path, description: Description) -> None:
     lib, bin_ = os.path.join(base, "lib"), os.path.join(base, "bin")
     os.mkdir(bin_)
     os.mkdir(lib)
-    _create(os.path.join(base, ".gitignore"), b"*\n")
-    _create(os.path.join(base, fastpath.STATE), b"")  # filled in place after each sync: see nupm.fastpath
+    write_new(os.path.join(base, ".gitignore"), b"*\n")
+    write_new(os.path.join(base, fastpath.STATE), b"")  # filled in place after each sync: see nupm.fastpath
     lib_dir = description.lib_dirs[0]
-    symlink, join = os.symlink, os.path.join
     for name, target in description.links().items():
-        symlink(target, join(lib, name))
+        os.symlink(target, os.path.join(lib, name))
     for name, command in description.commands.items():
-        path = join(bin_, name)
+        path = os.path.join(bin_, name)
         if command.kind == "binary":
-            symlink(command.target, path)
+            os.symlink(command.target, path)
         else:
-            _create(path, script_wrapper(command.target, lib_dir).encode("utf-8"), 0o755)
+            write_new(path, script_wrapper(command.target, lib_dir).encode("utf-8"), 0o755)
 
 
 def script_wrapper(script: str, lib_dir: str) -> str:

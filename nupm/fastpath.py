@@ -158,7 +158,8 @@ def check(root: str) -> dict | None:
 
 
 def project_root(start: str) -> str | None:
-    """The directory of the nearest nupm.toml or nupm.nuon, as `manifest.find_manifest` finds it."""
+    """The directory of the nearest nupm.toml or nupm.nuon at or above `start` (`manifest.find_manifest`
+    is this walk too)."""
     directory = os.path.abspath(start)
     while True:
         if os.path.isfile(os.path.join(directory, "nupm.toml")) or os.path.isfile(

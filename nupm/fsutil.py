@@ -24,9 +24,10 @@ class UnsafeTree(NupmError):
     """A package tree holds something nupm refuses to install."""
 
 
-def atomic_write(path: Path, data: str | bytes, mode: int | None = None) -> None:
+def atomic_write(path: Path, data: str | bytes, mode: int | None = None, durable: bool = True) -> None:
     """Write a file by temp file + rename; keeps the old file's mode unless told. A symlink is followed:
-    the file it points to is replaced, and the link stays a link."""
+    the file it points to is replaced, and the link stays a link. `durable=False` skips the fsync, for a
+    file whose loss in a crash only means work is redone (a store marker)."""
     path = Path(os.path.realpath(path))
     raw = data.encode() if isinstance(data, str) else data
     if mode is None:
@@ -38,8 +39,9 @@ def atomic_write(path: Path, data: str | bytes, mode: int | None = None) -> None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(raw)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
@@ -357,6 +359,35 @@ def _open_regular(path: str, rel: str) -> tuple[int, os.stat_result]:
     return fd, st
 
 
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def open_new(path: str, mode: int | None = None, exclusive: bool = False) -> int:
+    """A file opened for writing, truncated (or, if `exclusive`, new): with exactly `mode` when given (the
+    umask cannot take bits away), else 0o666 less the umask as open() makes it. Its descriptor."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | (os.O_EXCL if exclusive else os.O_TRUNC)
+    fd = os.open(path, flags, 0o666 if mode is None else mode)
+    if mode is not None and mode & process_umask():
+        try:
+            os.fchmod(fd, mode)  # the umask took bits the mode must have: set them as asked
+        except BaseException:
+            os.close(fd)
+            raise
+    return fd
+
+
+def write_new(path: str, data: bytes, mode: int | None = None) -> None:
+    """Write a file nobody else sees yet (in a directory being built) with one open, write and close."""
+    fd = open_new(path, mode)
+    try:
+        write_all(fd, data)
+    finally:
+        os.close(fd)
+
+
 def _pump(src: int, size: int, digest, dst: int | None) -> None:
     """Read `src` to its end into `digest` (and `dst`): one read() for a file no bigger than the size fstat
     gave, since a short read of a regular file is its end."""
@@ -366,9 +397,7 @@ def _pump(src: int, size: int, digest, dst: int | None) -> None:
         if chunk:
             digest.update(chunk)
             if dst is not None:
-                view = memoryview(chunk)
-                while view:
-                    view = view[os.write(dst, view):]
+                write_all(dst, chunk)
         if len(chunk) < want:
             return
         want = _CHUNK
@@ -446,10 +475,8 @@ def _hash_files(files: list[tuple[str, str]], dst: str | None = None,
                     _pump(fd, st.st_size, digest, None)
                 else:
                     mode = (0o555 if executable else 0o444) if read_only else (0o755 if executable else 0o644)
-                    out = os.open(os.path.join(dst, rel), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+                    out = open_new(os.path.join(dst, rel), mode, exclusive=True)
                     try:
-                        if mode & process_umask():  # the umask took bits the mode must have: set them as asked
-                            os.fchmod(out, mode)
                         _pump(fd, st.st_size, digest, out)
                     finally:
                         os.close(out)

@@ -6,6 +6,7 @@ comments and layout survive.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -108,14 +109,12 @@ class Manifest:
 
 # -- locating the manifest ----------------------------------------------------------------------
 def find_manifest(start: Path) -> Path | None:
-    """The nearest nupm.toml (or nupm.nuon) at or above `start`, like git finds its repository."""
-    start = start.absolute()
-    for directory in (start, *start.parents):
-        for name in (MANIFEST, NUON_MANIFEST):
-            candidate = directory / name
-            if candidate.is_file():
-                return candidate
-    return None
+    """The nearest nupm.toml (or nupm.nuon) at or above `start`, like git finds its repository (the walk
+    is the no-op fast path's, which must find the same project without importing this module)."""
+    from nupm.fastpath import project_root
+
+    root = project_root(os.fspath(start))
+    return manifest_in(Path(root)) if root is not None else None
 
 
 def manifest_in(directory: Path) -> Path | None:

@@ -26,7 +26,6 @@ from nupm.fsutil import (
     file_lock,
     make_read_only,
     pause_point,
-    process_umask,
     remove_tree,
     scratch_dir,
     tree_hash,
@@ -59,16 +58,9 @@ class StoreEntry:
     @classmethod
     def read(cls, path: Path, marker: Path) -> StoreEntry | None:
         try:
-            fd = os.open(marker, os.O_RDONLY | os.O_CLOEXEC)
+            raw = marker.read_bytes()
         except FileNotFoundError:
             return None
-        try:
-            raw = chunk = os.read(fd, 65536)  # a marker is a few hundred bytes: one read, short, is its end
-            while len(chunk) == 65536:
-                chunk = os.read(fd, 65536)
-                raw += chunk
-        finally:
-            os.close(fd)
         try:
             data = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -149,42 +141,6 @@ def _marker_text(marker: dict) -> str:
     return json.dumps(marker, sort_keys=True) + "\n"
 
 
-def _write_new_marker(path: Path, text: str) -> None:
-    """Write the marker of an entry that has none (or an unreadable one), under the entry's lock: a temp file
-    renamed over it, so readers see no marker or the whole one, but without the fsync of `atomic_write`.
-
-    That fsync (~4 ms a marker on a journaling filesystem, the costliest step of a cold install) bought
-    nothing: a marker lost or left empty by a crash only means "incomplete: redo" (`StoreEntry.read`), and
-    it never made the entry's own files durable before the marker (that takes an fsync of every file, or a
-    syncfs, per entry). After a power cut `nupm store verify` finds an entry whose files did not reach the
-    disk, as before."""
-    data = text.encode()
-    tag = f".{path.name}.pid{os.getpid()}-{threading.get_ident():x}"
-    for attempt in range(1000):
-        tmp = path.with_name(f"{tag}_{attempt}.tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
-            break
-        except FileExistsError:  # left by an earlier process with this pid: debris, gc takes it
-            continue
-    else:
-        raise NupmError(f"cannot create a temporary file beside {path}")
-    try:
-        try:
-            if 0o644 & process_umask():
-                os.fchmod(fd, 0o644)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def _install(home: Home, pkg: LockedPackage, entry: Path) -> StoreEntry:
     source_dir = fetch(home, pkg.source)
     with _one_at_a_time(pkg):
@@ -193,7 +149,9 @@ def _install(home: Home, pkg: LockedPackage, entry: Path) -> StoreEntry:
             pause_point("store-built")
         pause_point("store-renamed")
         marker = _marker(pkg, layout, stored)
-        _write_new_marker(home.entry_marker(entry), _marker_text(marker))
+        # No fsync: a marker lost in a crash only means "incomplete: redo" (`StoreEntry.read`), and an fsync
+        # of it (~4 ms, the costliest step of a cold install) never made the entry's own files durable anyway.
+        atomic_write(home.entry_marker(entry), _marker_text(marker), mode=0o644, durable=False)
     return StoreEntry.of(entry, marker)
 
 
