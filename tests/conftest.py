@@ -63,6 +63,28 @@ class Env:
         self.config.write_text("\n".join(lines) + "\n")
 
 
+USER_DIRS = ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "NUPM_HOME",
+             "NUPM_CONFIG", "NUPM_CACHE_DIR")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_real_user_dirs(tmp_path_factory):
+    """Every process a test starts without the `env` fixture (a bare fish or bash to check quoting, a hook's
+    syntax) inherits a HOME, XDG dirs and NUPM_HOME inside the session's temp dir: fish, for one, creates
+    $XDG_DATA_HOME/fish on its first run, and that must not be the developer's."""
+    base = tmp_path_factory.mktemp("user")
+    saved = {name: os.environ.get(name) for name in USER_DIRS}
+    for name in USER_DIRS:
+        os.environ[name] = str(base / name.lower())
+    (base / "home").mkdir()
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture
 def env(tmp_path: Path) -> Env:
     home = tmp_path / "nupm-home"
