@@ -100,13 +100,6 @@ def record(env_dir: str, watched: list[str], trees: list[str], answers: dict) ->
         f.truncate()
 
 
-def forget(env_dir: str) -> None:
-    try:
-        os.unlink(os.path.join(env_dir, STATE))
-    except OSError:
-        pass
-
-
 def _parse(text: str) -> tuple[int, dict[str, list[int] | None], dict]:
     """(recorded ns, files, answers) of a record in this nupm's and this Python's format; ValueError else."""
     body, _, trailer = text.rstrip("\n").rpartition("\n")

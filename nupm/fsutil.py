@@ -304,13 +304,6 @@ def remove_tree(path: Path) -> None:
     shutil.rmtree(path, onerror=onerror)
 
 
-def iter_tree(root: Path) -> Iterator[tuple[str, Path, bool]]:
-    """Yield (relative posix path, path, executable) for each file, sorted; refuse links and specials."""
-    files = _sorted(_walk(os.fspath(root)))
-    for rel, path in files:
-        yield rel, Path(path), bool(os.lstat(path).st_mode & stat.S_IXUSR)
-
-
 def _walk(root: str) -> list[tuple[str, str]]:
     """(relative posix path, path) of every file below `root`, in no order; refuses links and special files
     (before anything is read or written). Strings, not Paths, and d_type, not stat: this is the hot loop of
@@ -333,10 +326,6 @@ def _walk(root: str) -> list[tuple[str, str]]:
                 else:
                     raise UnsafeTree(f"refusing special file in package tree: {prefix + name}")
     return files
-
-
-def _sorted(files: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    return sorted(files, key=lambda f: f[0].encode("utf-8", "surrogateescape"))
 
 
 # Opening a file of a package tree: never through a link swapped in after the walk (ELOOP), never blocking on
@@ -412,13 +401,6 @@ def _combine(lines: list[tuple[str, bytes]]) -> str:
 
     lines.sort(key=lambda item: item[0].encode("utf-8", "surrogateescape"))
     return "sha256-" + hashlib.sha256(b"".join(line for _, line in lines)).hexdigest()
-
-
-def file_digest(path: Path) -> str:
-    import hashlib
-
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def tree_hash(root: Path) -> str:

@@ -55,7 +55,8 @@ echo '# canary: the nupm test suite must not change this file' > "$canary/config
 echo '# canary: the nupm test suite must not change this file' > "$canary/config/fish/conf.d/canary.fish"
 export XDG_CONFIG_HOME=$canary/config XDG_DATA_HOME=$canary/data XDG_CACHE_HOME=$canary/cache \
     XDG_STATE_HOME=$canary/state
-canary_sums() { (cd "$canary" && find . -type f -exec md5sum {} + | sort); }
+# Every entry (a directory fish creates on its first run counts too) and every file's bytes.
+canary_sums() { (cd "$canary" && find . -printf '%y %p\n' | sort && find . -type f -exec md5sum {} + | sort); }
 before=$(canary_sums)
 check_canary() {
     if [ "$(canary_sums)" != "$before" ]; then
