@@ -63,6 +63,14 @@ class Env:
         self.config.write_text("\n".join(lines) + "\n")
 
 
+def interruptible() -> None:
+    """Popen's preexec_fn for a process a test stops with SIGINT: a suite started in the background by a
+    non-interactive shell inherits SIGINT ignored, and so would the process, which then never stops."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 USER_DIRS = ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "NUPM_HOME",
              "NUPM_CONFIG", "NUPM_CACHE_DIR")
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from conftest import NU, make_project, make_registry, needs_nu
+from conftest import NU, interruptible, make_project, make_registry, needs_nu
 
 
 def test_a_registry_named_by_path_on_the_command_line_is_remembered(env, tmp_path):
@@ -53,7 +53,7 @@ def test_watch_does_nothing_while_nothing_changes(env, tmp_path):
     project = make_project(env.tmp / "app", deps={"spam": "^1"})
     env.ok("install", cwd=project)
     watcher = subprocess.Popen([sys.executable, "-m", "nupm", "watch"], cwd=project, env=env.vars,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=interruptible)
     try:
         lines = [watcher.stdout.readline(), watcher.stdout.readline()]
         assert "watching" in "".join(lines), lines

@@ -13,7 +13,7 @@ from pathlib import Path
 import pexpect
 import pytest
 import shells as sh
-from conftest import NU, REPO, make_project, make_registry
+from conftest import NU, REPO, interruptible, make_project, make_registry
 
 PROMPT = "HOOKP> "
 PACKAGES = [("utils", "1.0.0", {}), ("greet", "1.0.0", {"utils": "^1"}, "script"),
@@ -249,7 +249,7 @@ def test_watch_makes_a_new_dependency_usable_at_the_next_prompt(shell, world):
     s = session(world, shell)
     s.run("cd b")
     watcher = subprocess.Popen([sys.executable, "-m", "nupm", "watch"], cwd=world["b"], env=env.vars,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=interruptible)
     try:
         assert "watching" in watcher.stdout.readline() + watcher.stdout.readline()
         stamp = (world["b"] / ".nupm" / "stamp").read_text()
