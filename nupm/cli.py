@@ -169,6 +169,29 @@ def _command_in(argv: list[str]) -> str | None:
     return None
 
 
+# What the parser gives for a command named alone (`nupm install`, `nupm lock`: the calls made most), so
+# they skip importing argparse, which with gettext, locale and shutil (its help formatter) is 10 ms of start-up,
+# 25 ms on a cold page cache. tests/test_cli.py holds every row to the parser's own answer.
+_ALONE = {
+    "install": dict(packages=[], locked=False, frozen=False, overlay=None, yes=False, reinstall=False, update=False,
+                    registry=None, offline=False, jobs=None),
+    "lock": dict(check=False, registry=None, offline=False, jobs=None),
+    "update": dict(names=[], overlay=None, yes=False, registry=None, offline=False, jobs=None),
+    "list": dict(json=False),
+    "tree": dict(json=False),
+}
+
+
+def parse(argv: list[str]):
+    """argv as the parser reads it (an argparse.Namespace, or the same attributes for a command alone)."""
+    if len(argv) == 1 and argv[0] in _ALONE:
+        from types import SimpleNamespace
+
+        values = {k: list(v) if isinstance(v, list) else v for k, v in _ALONE[argv[0]].items()}
+        return SimpleNamespace(directory=None, command=argv[0], **values)
+    return build_parser(_command_in(argv)).parse_args(argv)
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; with `command`, only that subcommand is defined (None: all of them)."""
     import argparse  # here, not at the top: the no-op fast path never builds a parser
@@ -321,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
             return done
     except BrokenPipeError:
         return _closed_pipe()
-    args = build_parser(_command_in(argv)).parse_args(argv)
+    args = parse(argv)
     try:
         if args.directory:
             os.chdir(args.directory)

@@ -96,10 +96,13 @@ def registry_locations(manifest: Manifest | None) -> dict[str, str]:
 def open_registries(manifest: Manifest | None, registry: str | None = None) -> list:
     from nupm.paths import registry_cache_dir
     from nupm.sources import network
+    from nupm.sources.registry import is_url
     from nupm.sources.registry import open_registries as open_all
 
     locations = registry_locations(manifest)
-    return open_all(locations, registry, network.current().client, registry_cache_dir())
+    online = any(is_url(where) for where in (*locations.values(), registry or ""))
+    client = network.current().client if online else None  # the HTTP stack only when a registry is online
+    return open_all(locations, registry, client, registry_cache_dir())
 
 
 def make_finder(home: Home, registry: str | None, preferred: dict[str, str], manifest: Manifest | None = None):
@@ -284,6 +287,15 @@ def mark_current(project: Project) -> None:
     trust.vouch(project.home, project.root, project.env_dir)
 
 
+def _waits(home: Home, missing: list[LockedPackage]) -> int:
+    """How many of these installs wait on something other than this process: a download, a clone, a build.
+    Only those gain from threads; copying from this machine is file work under the GIL, where threads take
+    turns (a cold install of 200 local packages: 0.78 s on one thread, 0.90 s on eight)."""
+    from nupm.sources.source import is_cached
+
+    return sum(p.type == "custom" or not is_cached(home, p.source) for p in missing)
+
+
 def _fill_store(home: Home, lock: Lock) -> tuple[list, int]:
     """Install what the store lacks, `jobs` packages at a time (callers hold `using_store`)."""
     from nupm import progress, store
@@ -292,8 +304,6 @@ def _fill_store(home: Home, lock: Lock) -> tuple[list, int]:
     missing = [p for p in lock.packages if store.lookup(home, p) is None]
     if not missing:
         return [store.lookup(home, p) for p in lock.packages], 0
-    from concurrent.futures import ThreadPoolExecutor
-
     shown = progress.current()
     shown.start("Installing", total=len(missing))
 
@@ -307,10 +317,12 @@ def _fill_store(home: Home, lock: Lock) -> tuple[list, int]:
         return entry, new
 
     try:
-        jobs = max(1, min(network.current().jobs, len(missing)))
+        jobs = max(1, min(network.current().jobs, _waits(home, missing)))
         if jobs == 1:
             results = [one(pkg) for pkg in lock.packages]
         else:
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="nupm-install") as pool:
                 results = list(pool.map(one, lock.packages))
     finally:

@@ -9,7 +9,6 @@ The directory is a static site: any web server, CDN or object store serves it as
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -17,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from nupm import nuon
+from nupm import digest, nuon
 from nupm.errors import NupmError
 from nupm.fsutil import atomic_write, tree_hash
 from nupm.manifest import Manifest
@@ -137,7 +136,7 @@ def publish(manifest: Manifest, registry: Path, allow_dirty: bool, dry_run: bool
     pkg_text = nuon.dumps_table([*rows, entry.row], ["name", "version", "path", "type", "info"])
     listing = [r for r in _load_table(registry / REGISTRY_FILE) if r.get("name") != manifest.name]
     listing.append({"name": manifest.name, "path": pkg_file.name,
-                    "hash": "md5-" + hashlib.md5(pkg_text.encode()).hexdigest()})
+                    "hash": "md5-" + digest.md5(pkg_text.encode()).hexdigest()})
     index_path = registry / INDEX_FILE
     index = json.loads(index_path.read_text()) if index_path.is_file() else {"version": 1, "packages": {}}
     index["packages"].setdefault(manifest.name, {})[manifest.version] = entry.index

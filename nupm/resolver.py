@@ -12,10 +12,8 @@ dependency edges, not the callers.
 
 from __future__ import annotations
 
-import difflib
 import threading
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +26,10 @@ from nupm.solver import ROOT, NoSolution, Solver
 from nupm.sources.registry import IndexEntry, Registry
 from nupm.sources.source import Source, fetch, is_cached
 from nupm.versions import Label, Range, Version, VersionError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 
 class ResolutionError(NupmError):
@@ -196,6 +198,10 @@ class PackageFinder:
 
     # -- fetching -------------------------------------------------------------------------------
     def _executor(self) -> ThreadPoolExecutor:
+        # concurrent.futures is imported only here and for a fetch: a resolution over local registries never
+        # needs it, and its import (with logging) is a tenth of a cold start.
+        from concurrent.futures import ThreadPoolExecutor
+
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=max(1, self.jobs), thread_name_prefix="nupm-fetch")
@@ -208,6 +214,10 @@ class PackageFinder:
 
     def package_dir(self, cand: Candidate) -> Path:
         """The package's files; fetched once, on this thread or already on the pool."""
+        if not (cand.source.is_git or cand.source.is_archive):
+            return fetch(self.home, cand.source)  # on this machine: nothing to fetch or wait for
+        from concurrent.futures import Future
+
         with self._lock:
             future = self._dirs.get(cand.key)
             if future is None:
@@ -226,6 +236,8 @@ class PackageFinder:
         for cand in cands:
             if cand.source.kind == "path" or (cand.source.kind == "registry" and cand.source.path):
                 continue  # local: nothing to fetch
+            from concurrent.futures import Future
+
             with self._lock:
                 if cand.key in self._dirs:
                     continue
@@ -590,6 +602,8 @@ def _verdict(name: str, needs: list[Need], finder: PackageFinder) -> str:
         return str(e)
     if not entries:
         names = sorted({n for r in finder.registries for n in _names_or_nothing(r)})
+        import difflib
+
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
         if not finder.registries:
             return (f"no package named {name}: no registries are configured "

@@ -356,3 +356,22 @@ def test_install_repairs_a_damaged_environment(env, proj):
     (proj / ".nupm" / "lib" / "utils").unlink()
     env.ok("install", cwd=proj)
     assert (proj / ".nupm" / "bin" / "greet").exists() and (proj / ".nupm" / "lib" / "utils").exists()
+
+
+@pytest.mark.parametrize("command", ["install", "lock", "update", "list", "tree"])
+def test_a_command_alone_reads_as_the_parser_reads_it(command):
+    """`nupm install` and the like skip argparse (start-up time): what they get is what the parser gives."""
+    from nupm.cli import build_parser, parse
+
+    assert vars(parse([command])) == vars(build_parser(command).parse_args([command]))
+    first, second = parse([command]), parse([command])
+    for value in vars(first).values():  # a list default is the caller's to change: never shared
+        if isinstance(value, list):
+            assert all(v is not value for v in vars(second).values())
+
+
+def test_a_command_alone_imports_no_argparse(env, proj):
+    result = env.run("lock", cwd=proj, extra={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert result.returncode == 0, result.stderr
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time")}
+    assert "nupm.resolver" in imported and "argparse" not in imported

@@ -9,7 +9,6 @@ stripped, as pip and cargo do.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import stat
@@ -18,6 +17,7 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
+from nupm import digest
 from nupm.errors import NupmError
 from nupm.fsutil import built_beside
 from nupm.paths import Home
@@ -33,7 +33,7 @@ class ArchiveError(NupmError):
 def unpacked_dir(home: Home, sha256: str, subdir: str = "") -> Path:
     """Where the archive's files (of `subdir`) are (or will be) unpacked in the cache."""
     subdir = subdir.strip("/")
-    key = f"archive-{sha256[:32]}" + (f"-{hashlib.sha256(subdir.encode()).hexdigest()[:8]}" if subdir else "")
+    key = f"archive-{sha256[:32]}" + (f"-{digest.sha256(subdir.encode()).hexdigest()[:8]}" if subdir else "")
     return home.checkouts / key
 
 
@@ -44,7 +44,7 @@ def checkout(home: Home, network, url: str, sha256: str, subdir: str = "") -> Pa
     if target.is_dir():
         return target
     data = network.client.get(url)
-    actual = hashlib.sha256(data).hexdigest()
+    actual = digest.sha256(data).hexdigest()
     if actual != sha256:
         raise ArchiveError(f"{url}: sha256 {actual} does not match the expected {sha256}; refusing it")
     with built_beside(target) as tmp:

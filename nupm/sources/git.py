@@ -5,13 +5,13 @@ A tag or branch is resolved to the full commit sha, which is what the lock recor
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import subprocess
 import tarfile
 from pathlib import Path
 
+from nupm import digest
 from nupm.errors import NupmError
 from nupm.fsutil import built_beside, file_lock
 from nupm.paths import Home
@@ -48,7 +48,7 @@ def _offline() -> bool:
 
 
 def _url_key(url: str) -> str:
-    return hashlib.sha256(url.encode()).hexdigest()[:16]
+    return digest.sha256(url.encode()).hexdigest()[:16]
 
 
 def mirror(home: Home, url: str, refresh: bool) -> Path:
@@ -110,7 +110,7 @@ def resolve_ref(home: Home, url: str, kind: str | None, ref: str | None) -> str:
 def export_dir(home: Home, url: str, sha: str, subdir: str = "") -> Path:
     """Where the files of `subdir` at `sha` are (or will be) exported in the cache."""
     subdir = subdir.strip("/")
-    key = f"{_url_key(url)}-{sha}" + (f"-{hashlib.sha256(subdir.encode()).hexdigest()[:8]}" if subdir else "")
+    key = f"{_url_key(url)}-{sha}" + (f"-{digest.sha256(subdir.encode()).hexdigest()[:8]}" if subdir else "")
     return home.checkouts / key
 
 

@@ -18,7 +18,6 @@ remembered beside the HTTP cache, so a warm run sends only conditional requests.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -26,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
 
-from nupm import nuon
+from nupm import digest, nuon
 from nupm.errors import BadInput, NupmError, UsageError
 from nupm.versions import Label, Version, VersionError, parse_version
 
@@ -214,7 +213,7 @@ class Registry:
     def _layout_file(self) -> Path | None:
         if not self.is_remote or self.state_dir is None:
             return None
-        return self.state_dir / (hashlib.sha256(self.files.where(self.listing).encode()).hexdigest()[:24] + ".json")
+        return self.state_dir / (digest.sha256(self.files.where(self.listing).encode()).hexdigest()[:24] + ".json")
 
     def _remembered_layout(self) -> dict | None:
         """What was found out for this very registry.nuon (by its md5): publishing changes registry.nuon,
@@ -226,8 +225,8 @@ class Registry:
             saved = json.loads(path.read_text())
         except (OSError, ValueError):
             return None
-        digest = hashlib.md5(self.listing_bytes()).hexdigest()
-        if not isinstance(saved, dict) or saved.get("v") != LAYOUT_VERSION or saved.get("listing") != digest:
+        listing = digest.md5(self.listing_bytes()).hexdigest()
+        if not isinstance(saved, dict) or saved.get("v") != LAYOUT_VERSION or saved.get("listing") != listing:
             return None
         index = saved.get("index")
         return {"sparse": bool(saved.get("sparse")), "index": index if isinstance(index, bool) else None}
@@ -240,7 +239,7 @@ class Registry:
 
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, json.dumps({"v": LAYOUT_VERSION, **self._layout,
-                                       "listing": hashlib.md5(self.listing_bytes()).hexdigest()}))
+                                       "listing": digest.md5(self.listing_bytes()).hexdigest()}))
 
     def index(self) -> dict:
         """The full index (nupm-index.json): {name: {version: data}}; empty when the registry has none."""
@@ -323,14 +322,14 @@ class Registry:
             raise RegistryError(f"registry {self.name!r}: package file {where} for {name} is missing") from None
         expected = row.get("hash")
         if isinstance(expected, str) and expected.startswith("md5-"):
-            actual = "md5-" + hashlib.md5(raw).hexdigest()
+            actual = "md5-" + digest.md5(raw).hexdigest()
             if actual != expected and self.is_remote:
                 # Perhaps one of the two came from the cache, revalidated against a validator that could not
                 # tell two versions apart: fetch both anew before calling the registry inconsistent.
                 row = self._fresh_row(name) or row
                 expected = row.get("hash")
                 raw = self.files.read(rel, refresh=True)
-                actual = "md5-" + hashlib.md5(raw).hexdigest()
+                actual = "md5-" + digest.md5(raw).hexdigest()
             if actual != expected:
                 raise RegistryError(f"registry {self.name!r}: {where} has hash {actual}, but "
                                     f"{self.files.where(self.listing)} says {expected}; refusing it")
