@@ -1,6 +1,7 @@
 """User configuration: `config.toml` in user_config_dir("nupm"), or the file NUPM_CONFIG names.
 
     jobs = 8                                 # parallel fetches, clones and builds (default 8)
+    nu-source = "npm"                        # where [tool] nu gets Nushell (default: its GitHub releases)
     [registries]
     nushell = "https://raw.githubusercontent.com/nushell/nupm/main/registry/registry.nuon"
     work = "/srv/nupm/registry"              # a directory, a registry.nuon, or an http(s) URL of one
@@ -23,7 +24,7 @@ from nupm.paths import absolute_location, config_file
 OFFICIAL_NAME = "nushell"
 OFFICIAL_URL = "https://raw.githubusercontent.com/nushell/nupm/main/registry/registry.nuon"
 DEFAULT_JOBS = 8
-_KEYS = {"registries", "jobs"}
+_KEYS = {"registries", "jobs", "nu-source"}
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Config:
     registries: dict[str, str] = field(default_factory=lambda: {OFFICIAL_NAME: OFFICIAL_URL})
     jobs: int = DEFAULT_JOBS
     has_registries: bool = False  # False: the [registries] table is absent and the default applies
+    nu_source: str | None = None  # where `[tool] nu` downloads Nushell from (see nupm.sources.nu_releases)
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -50,8 +52,13 @@ def load_config(path: Path | None = None) -> Config:
     jobs = data.get("jobs", DEFAULT_JOBS)
     if not isinstance(jobs, int) or isinstance(jobs, bool) or not 1 <= jobs <= 256:
         check.fail(None, "jobs", "jobs must be a whole number from 1 to 256")
+    nu_source = data.get("nu-source")
+    if nu_source is not None and (not isinstance(nu_source, str) or not nu_source.strip()):
+        check.fail(None, "nu-source", 'nu-source must be "npm", "npm:URL", a URL or a directory')
+    if isinstance(nu_source, str) and not nu_source.startswith(("npm", "http://", "https://", "file://")):
+        nu_source = absolute_location(path.parent, nu_source)
     if "registries" not in data:
-        return Config(path, jobs=jobs)
+        return Config(path, jobs=jobs, nu_source=nu_source)
     registries = data["registries"]
     if not isinstance(registries, dict):
         check.fail(None, "registries", "[registries] must be a table of name = \"path or URL\"")
@@ -59,7 +66,7 @@ def load_config(path: Path | None = None) -> Config:
         if not isinstance(location, str) or not location:
             check.fail("registries", name, f"registry {name!r} must be a path or URL (a string)")
     resolved = {name: absolute_location(path.parent, loc) for name, loc in registries.items()}
-    return Config(path, resolved, jobs, has_registries=True)
+    return Config(path, resolved, jobs, has_registries=True, nu_source=nu_source)
 
 
 def search_order(project: dict[str, str], user: dict[str, str]) -> dict[str, str]:

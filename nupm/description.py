@@ -55,6 +55,7 @@ class Description:
     packages: tuple[Package, ...] = ()
     env_dir: str | None = None
     version: int = VERSION
+    nu: str | None = None  # the environment's own Nushell ([tool] nu), which its script launchers run
 
     def links(self) -> dict[str, str]:
         """Every entry of lib/: modules and collections."""
@@ -76,6 +77,7 @@ class Description:
                          for name, c in self.commands.items()},
             "packages": [{"name": p.name, "version": p.version, "type": p.type, "hash": p.hash, "store": p.store}
                          for p in self.packages],
+            **({"nu": self.nu} if self.nu else {}),
         }
 
     def environ(self, base: dict[str, str]) -> dict[str, str]:
@@ -104,6 +106,7 @@ class Description:
                                for p in data.get("packages", [])),
                 env_dir=None if data.get("env_dir") is None else _text(data["env_dir"]),
                 version=data.get("version", VERSION),
+                nu=None if data.get("nu") is None else _text(data["nu"]),
             )
         except (KeyError, TypeError, AttributeError) as e:
             raise BadDescription(f"not an environment description ({type(e).__name__}: {e})") from None

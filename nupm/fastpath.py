@@ -214,7 +214,7 @@ def _run(answers: dict, cmd: list[str]) -> int | None:
     env = environ(dict(os.environ), answers["path"], answers["variables"], answers["name"], answers["root"])
     task = answers["tasks"].get(cmd[0])
     if task is not None:
-        cmd = task_argv(task, cmd[1:], answers["lib_dirs"])
+        cmd = task_argv(task, cmd[1:], answers["lib_dirs"], answers["path"])
     sys.stdout.flush()
     try:
         os.execvpe(cmd[0], cmd, env)

@@ -19,12 +19,15 @@ def environ(base: dict[str, str], path: list[str], variables: dict[str, str], na
     return env
 
 
-def task_argv(code: str, args: list[str], lib_dirs: list[str]) -> list[str]:
+def task_argv(code: str, args: list[str], lib_dirs: list[str], path: list[str]) -> list[str]:
     """A [scripts] task is Nushell code, run with the environment's modules importable and the extra
-    arguments appended as quoted words."""
+    arguments appended as quoted words; by the environment's own nu ([tool] nu puts it first on its
+    `path`), else by NUPM_NU or the nu on PATH."""
     from nupm.activation.quoting import quote_nu
     from nupm.nushell import binary
 
+    own = os.path.join(path[0], "nu") if path else ""
+    nu = own if own and os.path.isfile(own) else binary()
     words = " ".join(quote_nu(a) for a in args)
     lib = " ".join(quote_nu(d) for d in lib_dirs)
-    return [binary(), "--no-config-file", "-c", f"const NU_LIB_DIRS = [{lib}]\n{code} {words}"]
+    return [nu, "--no-config-file", "-c", f"const NU_LIB_DIRS = [{lib}]\n{code} {words}"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from nupm.errors import BadInput, NupmError, UsageError
 from nupm.paths import MANIFEST, NUON_MANIFEST, absolute_location
-from nupm.versions import Range, Version, VersionError
+from nupm.versions import Range, Version, VersionError, is_valid_version
 
 NAME_RULE = "lowercase letters, digits, - and _, starting with a letter, at most 64 characters"
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}\Z")  # at most 64 characters, as crates.io
@@ -25,8 +25,9 @@ GIT_REFS = ("tag", "rev", "branch")
 RESERVED_ENV = frozenset({"PATH", "NUPM_ENV", "NUPM_ENV_ROOT", "NU_LIB_DIRS", "PS1", "PROMPT_COMMAND",
                           "HOME", "PWD", "OLDPWD", "SHELL"})
 _PACKAGE_KEYS = {"name", "version", "type", "description", "scripts", "authors", "license",
-                 "repository", "homepage", "documentation", "keywords", "readme"}
-_TOP_TABLES = {"package", "dependencies", "env", "scripts", "registries"}
+                 "repository", "homepage", "documentation", "keywords", "readme", "nu-version"}
+_TOP_TABLES = {"package", "dependencies", "env", "scripts", "registries", "tool"}
+_TOOL_KEYS = {"nu"}
 _REGISTRY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 _DEP_KEYS = {"version", "registry", "path", "git", *GIT_REFS, "url", "sha256"}
 _SHA256 = re.compile(r"[0-9a-f]{64}\Z")
@@ -95,8 +96,10 @@ class Manifest:
     scripts: list[str] = field(default_factory=list)  # extra script files beside `<name>.nu`
     tasks: dict[str, str] = field(default_factory=dict)  # top-level [scripts] of nupm.toml
     registries: dict[str, str] = field(default_factory=dict)  # [registries]: name -> URL or absolute path
-    nu_version: str | None = None  # a range of Nushell versions (`nushell = "0.89.0"` among dependencies)
+    nu_version: str | None = None  # the Nushell versions it works on: [package] nu-version (or `nushell` dep)
+    nu_pin: str | None = None  # [tool] nu: the Nushell this environment installs and runs (a version or range)
     optional_tools: dict[str, str] = field(default_factory=dict)  # nupm.nuon's `optionals`: tool -> version
+    nu_written_for: str | None = None  # a nupm.nuon's bare `nushell: "0.89.0"`: the nu its author used
 
     @property
     def is_nuon(self) -> bool:
@@ -134,7 +137,7 @@ def load(path: Path) -> Manifest:
 def _split_nushell(manifest: Manifest) -> Manifest:
     """`nushell` among the dependencies is a requirement on Nushell's version, not a package."""
     req = manifest.dependencies.pop(NUSHELL, None)
-    if req is not None and req.range is not None:
+    if req is not None and req.range is not None and manifest.nu_version is None:
         manifest.nu_version = str(req.range)
     return manifest
 
@@ -225,7 +228,38 @@ def load_toml_text(path: Path, text: str) -> Manifest:
     manifest.env = _env_table(data.get("env", {}), check)
     manifest.tasks = _tasks(data.get("scripts", {}), check)
     manifest.registries = _registries(data.get("registries", {}), check, path.parent)
+    manifest.nu_pin = _tool_table(data.get("tool", {}), check)
+    if manifest.nu_version is not None and NUSHELL in manifest.dependencies:
+        check.fail("dependencies", NUSHELL, "Nushell's version is already given by [package] nu-version")
     return _split_nushell(manifest)
+
+
+def _tool_table(table: object, check: Checker) -> str | None:
+    """[tool] nu = "0.107.0": the Nushell the environment runs; a bare version means exactly it."""
+    if not isinstance(table, dict):
+        check.fail(None, "tool", "[tool] must be a table like nu = \"0.107.0\"")
+    for key in table:
+        if key not in _TOOL_KEYS:
+            check.fail("tool", key, f"unknown key {key!r} in [tool] (expected: {', '.join(sorted(_TOOL_KEYS))})")
+    if "nu" not in table:
+        return None
+    return _nu_range(table["nu"], lambda what: check.fail("tool", "nu", what), exact=True)
+
+
+def _nu_range(value: object, fail, exact: bool = False) -> str:
+    """A range of Nushell versions, as text; with `exact`, a bare version (`0.107.0`) means only it."""
+    if not isinstance(value, str) or not value.strip():
+        fail("a Nushell version or range must be a string like \"0.107.0\" or \">=0.101, <0.110\"")
+    text = value.strip()
+    if exact and is_valid_version(text.removeprefix("v")):
+        text = "=" + text.removeprefix("v")
+    try:
+        label = Range(text).label
+    except VersionError as e:
+        fail(str(e))
+    if label is not None:
+        fail(f"{text!r} is not a Nushell version or range (like 0.107.0, ~0.107 or >=0.101, <0.110)")
+    return text
 
 
 def _package_fields(package: dict, check: Checker, path: Path) -> Manifest:
@@ -255,8 +289,11 @@ def _package_fields(package: dict, check: Checker, path: Path) -> Manifest:
     description = package.get("description", "")
     if not isinstance(description, str):
         check.fail("package", "description", "description must be a string")
+    nu_version = None
+    if "nu-version" in package:
+        nu_version = _nu_range(package["nu-version"], lambda what: check.fail("package", "nu-version", what))
     return Manifest(path=path, name=name, version=version, type=type_, description=description,
-                    scripts=list(scripts))
+                    scripts=list(scripts), nu_version=nu_version)
 
 
 def _safe_relative(p: str) -> bool:
@@ -403,9 +440,22 @@ def _load_nuon(path: Path) -> Manifest:
         found = raw_deps.pop("optionals")
         optional = {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
     deps = _nuon_dependencies(raw_deps, fail)
+    legacy = deps.get(NUSHELL)
+    if legacy is not None and legacy.range is not None and is_valid_version(str(legacy.range).removeprefix("v")):
+        # Nushell's nupm never enforced `nushell: "0.89.0"`: authors wrote the nu they used. Read as a
+        # caret it would refuse every such package on every later Nushell; it is a minimum.
+        written_for = str(legacy.range).removeprefix("v")
+        deps[NUSHELL] = Requirement(NUSHELL, Range(">=" + written_for))
+    nu_version = None
+    if data.get("nu-version") is not None:
+        spec = data["nu-version"]
+        spec = str(spec) if isinstance(spec, int | float) and not isinstance(spec, bool) else spec
+        nu_version = _nu_range(spec, lambda what: fail("nu-version", what))
     manifest = Manifest(path=path, name=data["name"], version=str(data["version"]), type=data["type"],
                         description=str(data.get("description") or ""), dependencies=deps,
-                        scripts=list(scripts), optional_tools=optional)
+                        scripts=list(scripts), optional_tools=optional, nu_version=nu_version)
+    if legacy is not None and NUSHELL in deps and str(deps[NUSHELL].range).startswith(">="):
+        manifest.nu_written_for = str(deps[NUSHELL].range).removeprefix(">=")
     return _split_nushell(manifest)
 
 

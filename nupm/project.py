@@ -14,7 +14,7 @@ from pathlib import Path
 from nupm import lock as lock_mod
 from nupm import manifest as manifest_mod
 from nupm.description import Description, require_built
-from nupm.errors import NupmError
+from nupm.errors import NupmError, UsageError
 from nupm.fsutil import exclusive, pause_point, tree_hash, write_if_changed
 from nupm.lock import Lock, LockedPackage
 from nupm.manifest import Manifest
@@ -112,7 +112,34 @@ def make_finder(home: Home, registry: str | None, preferred: dict[str, str], man
     registries = open_registries(manifest, registry)
     named = {r.name: r for r in open_registries(manifest)} if registry else {}
     return PackageFinder(home, registries, named_registries=named, preferred=preferred,
-                         jobs=network.current().jobs, on_fetched=_report_fetched)
+                         jobs=network.current().jobs, on_fetched=_report_fetched, nu_offer=nu_offer(manifest))
+
+
+def nu_offer(manifest: Manifest | None):
+    """The Nushell versions the environment can run (`resolver.NuOffer`): those its `[tool] nu` pins, as
+    the configured Nushell source offers them, or else the nu found here (asked only when needed)."""
+    import os
+
+    from nupm.nushell import binary
+    from nupm.resolver import NuOffer
+    from nupm.versions import Range, Version
+
+    if manifest is None or not manifest.nu_pin:
+        return NuOffer(None, running=binary())
+    from nupm.config import load_config
+    from nupm.sources import network
+    from nupm.sources.nu_releases import open_releases
+
+    location = os.environ.get("NUPM_NU_SOURCE") or load_config().nu_source
+    releases = open_releases(location, network.current().client)
+    pin = Range(manifest.nu_pin)
+    if manifest.nu_pin.startswith("="):
+        return NuOffer([Version(manifest.nu_pin[1:])], releases)  # an exact pin asks the source nothing yet
+    listed = releases.versions()
+    if listed is None:
+        raise UsageError(f"[tool] nu = {manifest.nu_pin!r}: {releases.name} cannot list its versions; pin an "
+                         "exact version (nu = \"0.107.0\"), or set nu-source to \"npm\" or a directory")
+    return NuOffer([v for v in listed if pin.admits(v)], releases)
 
 
 def _report_fetched(cand, directory: Path) -> None:
@@ -155,9 +182,12 @@ def resolve_lock(project: Project, registry: str | None = None, keep: Lock | Non
     progress.current().start("Resolving")
     try:
         resolution = resolve(project.manifest, finder)
-        hashes = finder.hash_all(list(resolution.packages.values()))
+        # The nu found here (a Nushell candidate that is no archive) was checked against: nothing to install.
+        chosen = {name: cand for name, cand in resolution.packages.items()
+                  if name != manifest_mod.NUSHELL or cand.source.is_archive}
+        hashes = finder.hash_all(list(chosen.values()))
         packages = []
-        for name, cand in resolution.packages.items():
+        for name, cand in chosen.items():
             deps = {n.name: n.req.describe() for n in resolution.dependencies[name]}
             packages.append(LockedPackage(name=name, version=str(cand.version), type=finder.package_type(cand),
                                           source=finder.source_of(cand), hash=hashes[name], dependencies=deps))
@@ -167,7 +197,8 @@ def resolve_lock(project: Project, registry: str | None = None, keep: Lock | Non
         for note in finder.notes:
             _note(note)
         _report_traffic()
-    return Lock(requirements=lock_mod.requirement_table(project.manifest), packages=packages)
+    return Lock(requirements=lock_mod.requirement_table(project.manifest), packages=packages,
+                nu=project.manifest.nu_pin, nu_version=project.manifest.nu_version)
 
 
 @dataclass

@@ -36,6 +36,43 @@ class ResolutionError(NupmError):
     pass
 
 
+class NuOffer:
+    """The Nushell versions an environment can run, as the solver's candidates for the package `nushell`:
+    the versions a Nushell source offers within `[tool] nu` (installed into the store like a package), or
+    the one nu found here (nothing to install: such a candidate never reaches the lock)."""
+
+    def __init__(self, versions: list[Version] | None, releases=None, running: str | None = None):
+        self._versions, self.releases, self.running = versions, releases, running
+
+    @property
+    def versions(self) -> list[Version]:
+        if self._versions is None:  # the nu found here, asked only once something needs Nushell
+            from nupm.nushell import running_version
+
+            here = running_version()
+            self._versions = [here] if here is not None else []
+        return sorted(self._versions, reverse=True)
+
+    def available(self) -> bool:
+        return self.releases is not None or bool(self.versions)
+
+    def candidates(self) -> list[Candidate]:
+        if self.releases is None:
+            return [Candidate(manifest_mod.NUSHELL, v, Source(kind="path", path=self.running)) for v in self.versions]
+        return [Candidate(manifest_mod.NUSHELL, v, Source(kind="archive", archive=self.releases.archive_url(str(v))))
+                for v in self.versions]
+
+    def pinned(self, cand: Candidate) -> Source:
+        """The archive source of a pinned Nushell with its sha256 (as the release's checksums state it)."""
+        return Source(kind="archive", archive=cand.source.archive, subdir=cand.source.subdir,
+                      sha256=self.releases.sha256(str(cand.version)))
+
+    def describe(self) -> str:
+        shown = self.versions[:8]
+        listed = ", ".join(str(v) for v in shown) + (", …" if len(self.versions) > len(shown) else "") or "none"
+        return f"the nu found here is {listed}" if self.releases is None else f"{self.releases.name} offers {listed}"
+
+
 class Need:
     """A requirement together with the directory its manifest lives in (for relative paths)."""
 
@@ -105,6 +142,9 @@ class PackageFinder:
     jobs: int = 8
     on_fetched: object = None  # called with (candidate, directory) after each fetch, for progress
     notes: list[str] = field(default_factory=list)  # things the user should know, in order, once each
+    # The Nushell versions this environment can run: the ones `[tool] nu` pins (from `nu_source`), or the nu
+    # found here; None (no pin, no nu) leaves requirements on Nushell unchecked.
+    nu_offer: NuOffer | None = None
     _known: dict[tuple, Candidate] = field(default_factory=dict)
     _dirs: dict[tuple, Future] = field(default_factory=dict)
     _pins: dict[tuple, Source] = field(default_factory=dict)
@@ -124,6 +164,8 @@ class PackageFinder:
 
     # -- candidates ----------------------------------------------------------------------------
     def candidates(self, name: str, needs: list[Need]) -> list[Candidate]:
+        if name == manifest_mod.NUSHELL:
+            return self.nu_offer.candidates() if self.nu_offer is not None else []
         pinned = {self._pin_key(n) for n in needs if n.req.kind != "registry"}
         if len(pinned) > 1:
             return []
@@ -262,6 +304,9 @@ class PackageFinder:
 
         source = cand.source
         try:
+            if cand.name == manifest_mod.NUSHELL and source.is_archive and not source.sha256:
+                source = self.nu_offer.pinned(cand)
+                self._pins[cand.key] = source
             if source.is_git and not source.rev:
                 revision = cand.entry.revision if cand.entry else None
                 kept = self.locked_commits.get((cand.name, str(cand.version), source.url, source.subdir))
@@ -305,14 +350,15 @@ class PackageFinder:
         return self._manifests[cand.key]
 
     def dependencies(self, cand: Candidate) -> list[Need]:
+        if cand.name == manifest_mod.NUSHELL:
+            return []
         entry = cand.entry
         if entry is not None and entry.dependencies is not None and entry.type is not None:
             base = Path(entry.path) if entry.kind == "local" else Path("/")
             deps = dict(entry.dependencies)
-            if manifest_mod.NUSHELL in deps:
-                self._check_nushell(cand, deps.pop(manifest_mod.NUSHELL))
+            nushell = self.nushell_need(cand, deps.pop(manifest_mod.NUSHELL, None), base)
             try:
-                return [Need(Requirement(n, Range(r)), base) for n, r in sorted(deps.items())]
+                return [*nushell, *(Need(Requirement(n, Range(r)), base) for n, r in sorted(deps.items()))]
             except VersionError as e:
                 raise ResolutionError(f"registry {entry.registry}: {cand}: {e}") from None
         found = self.manifest_of(cand)
@@ -320,9 +366,9 @@ class PackageFinder:
         if cand.source.kind != "path" and not (cand.source.kind == "registry" and cand.source.path) and any(
                 r.kind == "path" for r in found.dependencies.values()):
             raise ResolutionError(f"{cand} comes from {cand.source.describe()} but has path dependencies")
-        if found.nu_version:
-            self._check_nushell(cand, found.nu_version)
-        needs = []
+        needs = self.nushell_need(cand, found.nu_version, base)
+        if found.nu_written_for:
+            self._written_for(cand, found.nu_written_for)
         for _, req in sorted(found.dependencies.items()):
             if found.is_nuon and req.kind == "registry" and not self._is_package(req.name):
                 self._check_tool(cand, req)  # Nushell nupm's manifests list tools (git, fzf) among dependencies
@@ -347,21 +393,39 @@ class PackageFinder:
         if shutil.which(req.name) is None:
             self.note(f"warning: {cand} needs the tool {req.name} {req.describe()}, which is not on PATH")
 
-    def _check_nushell(self, cand: Candidate, wanted: str) -> None:
-        from nupm.nushell import running_version
-
+    def nushell_need(self, cand: Candidate | None, wanted: str | None, base: Path) -> list[Need]:
+        """The requirement on Nushell that `wanted` states (for `cand`, or the project when None): one the
+        solver checks against the Nushell versions on offer; with none on offer, a note at most."""
+        if not wanted:
+            return []
+        who = str(cand) if cand is not None else "the project"
         try:
             allowed = Range(wanted)
         except VersionError:
-            self.note(f"warning: {cand} asks for nushell {wanted!r}, which is not a version range")
-            return
+            self.note(f"warning: {who} asks for Nushell {wanted!r}, which is not a version range")
+            return []
+        if self.nu_offer is None or not self.nu_offer.available():
+            self.note(f"note: {who} needs Nushell {wanted}; no nu was found to check it against")
+            return []
+        return [Need(Requirement(manifest_mod.NUSHELL, allowed), base)]
+
+    def _written_for(self, cand: Candidate, version: str) -> None:
+        """Say when a package names a Nushell (the one its author used) of another minor than the one here:
+        what it uses may have changed meaning since, and `nupm check` can tell."""
+        from nupm.nushell import running_version
+
         here = running_version()
-        if here is None:
-            self.note(f"note: {cand} needs nushell {wanted}; no nu was found to check it against")
-        elif not allowed.admits(here):
-            self.note(f"warning: {cand} needs nushell {wanted}, but the nu here is {here}: it may not work")
+        try:
+            then = Version(version)
+        except VersionError:
+            return
+        if here is not None and here.key[:2] != then.key[:2]:
+            self.note(f"note: {cand} was written for Nushell {version} and the nu here is {here}; "
+                      "`nupm check` in a project using it says whether its files still parse")
 
     def package_type(self, cand: Candidate) -> str:
+        if cand.name == manifest_mod.NUSHELL:
+            return "nushell"
         if cand.entry is not None and cand.entry.type:
             return cand.entry.type
         return self.manifest_of(cand).type
@@ -516,6 +580,10 @@ class Resolution:
 def resolve(root: Manifest, finder: PackageFinder) -> Resolution:
     universe = _Universe(finder)
     universe.root_needs = [Need(r, root.root) for _, r in sorted(root.dependencies.items())]
+    if root.nu_pin and finder.nu_offer is not None and finder.nu_offer.releases is not None:
+        # The pinned Nushell is installed into the environment whether or not a package asks for it.
+        universe.root_needs.append(Need(Requirement(manifest_mod.NUSHELL, Range(root.nu_pin)), root.root))
+    universe.root_needs += finder.nushell_need(None, root.nu_version, root.root)
     for _ in range(1000):  # each restart adds a candidate; a project has far fewer pinned sources
         try:
             chosen = Solver(universe).solve(universe.dependencies(ROOT, 0))
@@ -549,8 +617,10 @@ def explain(root: Manifest, failure: NoSolution, universe: _Universe, finder: Pa
     # one met last (nearest to the conflict).
     order = list(causes)
     name = max(order, key=lambda n: (len({c.requirement.req.describe() for c in causes[n]}), order.index(n)))
+    if manifest_mod.NUSHELL in causes:
+        name = manifest_mod.NUSHELL  # Nushell depends on nothing: when the proof needs it, it is the clash
     root_label = f"{root.name} {root.version}"
-    lines = [f"cannot resolve {name}"]
+    lines = [f"cannot resolve {'Nushell' if name == manifest_mod.NUSHELL else name}"]
     seen = set()
     for cause in causes[name]:
         chain = _chain(cause.parent, universe, root_label) + [_edge(cause.parent, cause.requirement, root_label)]
@@ -564,6 +634,8 @@ def explain(root: Manifest, failure: NoSolution, universe: _Universe, finder: Pa
 
 def _edge(parent: Candidate | None, need: Need, root_label: str) -> str:
     who = root_label if parent is None else str(parent)
+    if need.name == manifest_mod.NUSHELL:
+        return f"{who} needs Nushell {need.req.describe()}"
     return f"{who} depends on {need.name} {need.req.describe()}"
 
 
@@ -590,6 +662,8 @@ def _chain(target: Candidate | None, provider: _Universe, root_label: str) -> li
 
 def _verdict(name: str, needs: list[Need], finder: PackageFinder) -> str:
     texts = sorted({n.req.describe() for n in needs})
+    if name == manifest_mod.NUSHELL:
+        return _nushell_verdict(texts, finder)
     if len(texts) > 1:
         joined = " and ".join(texts) if len(texts) == 2 else ", ".join(texts[:-1]) + " and " + texts[-1]
         return f"no version of {name} satisfies {'both ' if len(texts) == 2 else 'all of '}{joined}"
@@ -613,6 +687,15 @@ def _verdict(name: str, needs: list[Need], finder: PackageFinder) -> str:
         return f"no package named {name} in {where}{hint}"
     available = ", ".join(str(e.version) for e in sorted(entries, key=lambda e: e.version))
     return f"no version of {name} matches {texts[0]} (available: {available})"
+
+
+def _nushell_verdict(texts: list[str], finder: PackageFinder) -> str:
+    joined = " and ".join(texts) if len(texts) <= 2 else ", ".join(texts[:-1]) + " and " + texts[-1]
+    offer = finder.nu_offer.describe() if finder.nu_offer is not None else "no Nushell is known"
+    both = "both " if len(texts) == 2 else "all of " if len(texts) > 2 else ""
+    hint = "" if finder.nu_offer is None or finder.nu_offer.releases is not None else \
+        "; pin one that fits with [tool] nu = \"VERSION\" in nupm.toml, and nupm installs it"
+    return f"no Nushell version satisfies {both}{joined} ({offer}){hint}"
 
 
 def _names_or_nothing(registry: Registry) -> list[str]:

@@ -170,6 +170,8 @@ def reinstall(home: Home, pkg: LockedPackage) -> StoreEntry:
 def describe_layout(root: Path, pkg: LockedPackage) -> dict:
     """What a package tree offers: modules, nu scripts and binaries (names relative to `root`)."""
     modules, scripts, binaries = {}, {}, {}
+    if pkg.type == "nushell":
+        return {"modules": {}, "scripts": {}, "binaries": nushell_binaries(root)}
     if pkg.type == "custom":
         for sub, table in (("modules", modules), ("bin", binaries)):
             base = root / sub
@@ -218,3 +220,14 @@ def run_build(source: Path, prefix: Path) -> None:
         raise NupmError("nu is not installed; custom packages need it to run build.nu") from None
     if proc.returncode != 0:
         raise NupmError(f"build.nu failed (exit {proc.returncode}):\n{proc.stderr.strip() or proc.stdout.strip()}")
+
+
+def nushell_binaries(root: Path) -> dict[str, str]:
+    """`nu` and the plugins a Nushell release ships (`nu_plugin_*`), at the top of its archive (GitHub's
+    layout) or in bin/ (npm's)."""
+    for where in ("", "bin"):
+        base = root / where if where else root
+        if (base / "nu").is_file():
+            return {p.name: p.relative_to(root).as_posix() for p in sorted(base.iterdir())
+                    if p.is_file() and (p.name == "nu" or p.name.startswith("nu_plugin_")) and os.access(p, os.X_OK)}
+    raise NupmError(f"{root}: no nu executable in this Nushell release")

@@ -149,7 +149,10 @@ class Range:
         if len(text) > MAX_RANGE or any(part.isdigit() and len(part) > 30 for part in re.split(r"[^0-9]", text)):
             raise VersionError(f"{text[:20]!r}… is not a version range (too long)")
         self._seen: dict[Version, bool] = {}
-        self.text = text.strip() or "*"
+        # A comma between comparators (cargo's and PEP 440's `>=0.101, <0.110`) means what npm's space does.
+        if "," in text and not all(part.strip() for part in text.split(",")):
+            raise VersionError(f"{text!r} is not a version range (a comma joins two comparators)")
+        self.text = _COMMA.sub(" ", text.strip()) or "*"
         self._compiled = None
         self.label = None
         self._bounds = None
@@ -249,6 +252,9 @@ def _intersection(parts: list[str]) -> tuple[tuple, tuple | None]:
     lows, highs = zip(*(_bounds(part if part[0] in "^~=<>*" else "=" + part) for part in parts), strict=True)
     bounded = [high for high in highs if high is not None]
     return max(lows), (min(bounded) if bounded else None)
+
+
+_COMMA = re.compile(r"\s*,\s*")
 
 
 def _cargo_bare(text: str) -> str:

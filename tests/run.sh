@@ -46,6 +46,8 @@ NU_OLD=$(install_nu "$NU_OLDEST")
 "$TOOLS/venv/bin/ruff" check nupm tests bench
 
 export NUPM_TEST_INSTALLED=1 PATH="$TOOLS/venv/bin:$PATH"
+# Both at once, for the tests where nupm installs a pinned Nushell from release archives made of them.
+export NUPM_TEST_NU_NEWEST=$NU NUPM_TEST_NU_OLDEST=$NU_OLD
 
 # The suite must never touch a user's files: it runs with XDG dirs holding a canary config.nu and fish conf.d
 # file (as a developer's real config would be), and the canary must come out unchanged.

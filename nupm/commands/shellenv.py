@@ -77,7 +77,8 @@ def _task(description: Description, cmd: list[str]) -> list[str] | None:
 
     path = manifest_mod.manifest_in(Path(description.root))
     tasks = manifest_mod.load(path).tasks if path else {}
-    return task_argv(tasks[cmd[0]], cmd[1:], list(description.lib_dirs)) if cmd[0] in tasks else None
+    return task_argv(tasks[cmd[0]], cmd[1:], list(description.lib_dirs), list(description.path)) \
+        if cmd[0] in tasks else None
 
 
 def run_shell(args) -> int:
@@ -85,7 +86,7 @@ def run_shell(args) -> int:
     shell = shells.detect(args.shell)
     target = shell.activation_target(env_dir, description)
     with tempfile.TemporaryDirectory(prefix="nupm-shell-") as tmp:
-        argv, extra = shell.subshell(target, Path(tmp))
+        argv, extra = shell.subshell(target, Path(tmp), description.nu)
         # The subshell owns the terminal: Ctrl-C there must not end nupm, which only waits.
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:

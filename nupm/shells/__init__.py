@@ -53,9 +53,10 @@ class Shell:
         `overlays`)."""
         return f"source {self.quote(str(hook))}"
 
-    def subshell(self, target: Path, tmp: Path) -> tuple[list[str], dict[str, str]]:
+    def subshell(self, target: Path, tmp: Path, nu: str | None = None) -> tuple[list[str], dict[str, str]]:
         """argv and extra environment of an interactive shell that reads the user's own startup files and
-        then activates `target`; `tmp` is a directory for any file it needs, removed after it exits."""
+        then activates `target`; `tmp` is a directory for any file it needs, removed after it exits; `nu`
+        is the environment's own Nushell ([tool] nu), which a Nushell subshell runs."""
         raise NotImplementedError
 
     def completion(self, commands: list[tuple[str, str]]) -> str:

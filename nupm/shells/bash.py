@@ -30,7 +30,7 @@ class Bash(Shell):
     def rc_file(self) -> Path:
         return Path(os.path.expanduser("~")) / ".bashrc"
 
-    def subshell(self, target: Path, tmp: Path) -> tuple[list[str], dict[str, str]]:
+    def subshell(self, target: Path, tmp: Path, nu: str | None = None) -> tuple[list[str], dict[str, str]]:
         # --rcfile replaces ~/.bashrc, so the replacement reads it first.
         rc = tmp / "bashrc"
         rc.write_text(f'if [ -f ~/.bashrc ]; then . ~/.bashrc; fi\nsource {quote_posix(str(target))}\n')

@@ -26,7 +26,7 @@ class Fish(Shell):
         base = Path(os.environ.get("XDG_CONFIG_HOME", Path(os.path.expanduser("~")) / ".config"))
         return base / "fish" / "conf.d" / "nupm.fish"
 
-    def subshell(self, target: Path, tmp: Path) -> tuple[list[str], dict[str, str]]:
+    def subshell(self, target: Path, tmp: Path, nu: str | None = None) -> tuple[list[str], dict[str, str]]:
         return [self.binary(), "--init-command", f"source {quote_fish(str(target))}"], {}
 
     def completion(self, commands: list[tuple[str, str]]) -> str:

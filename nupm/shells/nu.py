@@ -80,8 +80,8 @@ class Nu(Shell):
         # `overlay use NAME` of a global environment finds it through the parse-time NU_LIB_DIRS.
         return f"const NU_LIB_DIRS = [...$NU_LIB_DIRS {quote_nu(str(overlays))}]\nsource {quote_nu(str(hook))}"
 
-    def subshell(self, target: Path, tmp: Path) -> tuple[list[str], dict[str, str]]:
-        return [self.binary(), "--execute", f"overlay use {quote_nu(str(target))}"], {}
+    def subshell(self, target: Path, tmp: Path, nu: str | None = None) -> tuple[list[str], dict[str, str]]:
+        return [nu or self.binary(), "--execute", f"overlay use {quote_nu(str(target))}"], {}
 
     def completion(self, commands: list[tuple[str, str]]) -> str:
         rows = ", ".join(f"{{value: {quote_nu(n)}, description: {quote_nu(h)}}}" for n, h in commands)

@@ -28,7 +28,7 @@ class Zsh(Shell):
     def rc_file(self) -> Path:
         return Path(_zdotdir()) / ".zshrc"
 
-    def subshell(self, target: Path, tmp: Path) -> tuple[list[str], dict[str, str]]:
+    def subshell(self, target: Path, tmp: Path, nu: str | None = None) -> tuple[list[str], dict[str, str]]:
         # zsh has no --rcfile: a ZDOTDIR of our own whose startup files read the user's, then activate.
         user_dir = _zdotdir()
         for name in (".zshenv", ".zprofile", ".zlogin"):

@@ -22,7 +22,7 @@ from nupm.errors import NupmError
 from nupm.fsutil import built_beside
 from nupm.paths import Home
 
-MAX_BYTES = 256 * 1024 * 1024  # unpacked
+MAX_BYTES = 1024 * 1024 * 1024  # unpacked: a Nushell release (nu and its plugins) is about 250 MB
 MAX_FILES = 20_000
 
 

@@ -125,7 +125,10 @@ class Client:
         """The body of `url` (from the cache when it did not change); NotFound for 404/410.
 
         `refresh` forgets the cached copy first, so the body comes anew even where a validator says it did not
-        change (nginx's ETag has one-second resolution: two same-sized writes in one second look alike)."""
+        change (nginx's ETag has one-second resolution: two same-sized writes in one second look alike).
+        A file:// URL is read from this machine (a mirror in a local directory), offline too."""
+        if url.startswith("file://"):
+            return _read_file_url(url)
         import requests
 
         if refresh and not self.offline:
@@ -152,6 +155,21 @@ class Client:
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
+
+
+def _read_file_url(url: str) -> bytes:
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    if parts.netloc not in ("", "localhost"):
+        raise NetworkError(f"{url}: a file:// URL must name a file on this machine")
+    try:
+        with open(unquote(parts.path), "rb") as f:
+            return f.read()
+    except (FileNotFoundError, NotADirectoryError):
+        raise NotFound(f"{url}: not found") from None
+    except OSError as e:
+        raise NetworkError(f"cannot read {url}: {e.strerror}") from None
 
 
 def describe_failure(error: Exception, timeout: float) -> str:

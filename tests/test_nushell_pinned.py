@@ -1,0 +1,142 @@
+"""`[tool] nu`: nupm installs the environment's own Nushell into the store, from release archives served by a
+real nginx (built here from the nu binaries the suite installs), and runs the environment's scripts on it."""
+
+import hashlib
+import io
+import os
+import subprocess
+import tarfile
+
+import pytest
+from conftest import make_project, snapshot, write_package
+from nginx import Nginx, find_nginx
+
+from nupm.sources.nu_releases import host_target
+
+NEWEST, OLDEST = os.environ.get("NUPM_TEST_NU_NEWEST"), os.environ.get("NUPM_TEST_NU_OLDEST")
+needs_two_nus = pytest.mark.skipif(
+    not (NEWEST and OLDEST), reason="SKIPPED LOUDLY: NUPM_TEST_NU_NEWEST and NUPM_TEST_NU_OLDEST name no two nu "
+                                    "binaries (tests/run.sh sets them)")
+needs_nginx = pytest.mark.skipif(find_nginx() is None, reason="SKIPPED LOUDLY: nginx is not installed")
+
+# Parses and runs on nu 0.101; `$nu.temp-path` is gone in later Nushell, where it does not even parse.
+LEGACY = 'def main [] { print $"tmp=($nu.temp-path)" }\n'
+
+
+def nu_version(binary: str) -> str:
+    return subprocess.run([binary, "--version"], capture_output=True, text=True, check=True).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory):
+    """A directory in the layout of Nushell's GitHub releases: <version>/nu-<version>-<target>.tar.gz, with
+    the archive's top directory as the release workflow makes it, and <version>/SHA256SUMS."""
+    root = tmp_path_factory.mktemp("releases")
+    versions = {}
+    for binary in (OLDEST, NEWEST):
+        version = nu_version(binary)
+        stem = f"nu-{version}-{host_target()}"
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1) as tar:
+            tar.add(binary, arcname=f"{stem}/nu")
+            readme = f"Nushell {version}\n".encode()
+            info = tarfile.TarInfo(f"{stem}/README.txt")
+            info.size = len(readme)
+            tar.addfile(info, io.BytesIO(readme))
+        (root / version).mkdir()
+        (root / version / f"{stem}.tar.gz").write_bytes(buf.getvalue())
+        (root / version / "SHA256SUMS").write_text(f"{hashlib.sha256(buf.getvalue()).hexdigest()}  {stem}.tar.gz\n")
+        versions[binary] = version
+    return root, versions
+
+
+@pytest.fixture
+def served(releases, tmp_path):
+    root, versions = releases
+    (tmp_path / "nginx").mkdir()
+    with Nginx(root, tmp_path / "nginx") as server:
+        yield server, versions
+
+
+def legacy_project(env, tmp_path, pin: str):
+    write_package(tmp_path / "legacy", "legacy", "1.0.0", "script", body=LEGACY)
+    return make_project(tmp_path / "app", deps={"legacy": {"path": "../legacy"}}, extra=f'\n[tool]\nnu = "{pin}"\n')
+
+
+@needs_two_nus
+@needs_nginx
+def test_a_pinned_nu_is_installed_and_runs_the_environments_scripts(env, served, tmp_path):
+    server, versions = served
+    old, new = versions[OLDEST], versions[NEWEST]
+    project = legacy_project(env, tmp_path, old)
+    # The user's own nu is the newer one, first on PATH, and the one NUPM_NU names.
+    env.vars["PATH"] = os.path.dirname(NEWEST) + os.pathsep + env.vars["PATH"]
+    env.vars["NUPM_NU"] = NEWEST
+    env.vars["NUPM_NU_SOURCE"] = server.url
+    env.ok("install", cwd=project)
+
+    lock = (project / "nupm.lock").read_text()
+    assert f'nu = "={old}"' in lock
+    assert f'name = "nushell"\nversion = "{old}"\ntype = "nushell"' in lock
+    url = f"{server.url}/{old}/nu-{old}-{host_target()}.tar.gz"
+    assert f'archive = "{url}"' in lock
+    paths = [r.path for r in server.requests()]
+    assert f"/{old}/SHA256SUMS" in paths and url.removeprefix(server.url) in paths
+    assert not any(new in p for p in paths)  # only the pinned release is downloaded
+
+    own_nu = project / ".nupm/bin/nu"
+    assert nu_version(str(own_nu)) == old
+    assert os.path.realpath(own_nu).startswith(str(env.home / "store"))
+    # The launcher runs the script on the environment's nu, though the user's nu (first on PATH) is newer.
+    ran = subprocess.run([str(project / ".nupm/bin/legacy")], capture_output=True, text=True, env=env.vars)
+    assert ran.returncode == 0 and ran.stdout.startswith("tmp="), ran.stderr
+    assert subprocess.run([NEWEST, "-n", str(tmp_path / "legacy/legacy.nu")], capture_output=True,
+                          env=env.vars).returncode != 0  # ...where the newer nu cannot run it
+    # `nupm run` puts it first on PATH too.
+    shown = env.ok("run", "nu", "--version", cwd=project)
+    assert shown.stdout.strip() == old
+
+
+@needs_two_nus
+@needs_nginx
+def test_two_environments_pin_two_nushells_side_by_side_in_one_store(env, served, tmp_path):
+    server, versions = served
+    env.vars["NUPM_NU_SOURCE"] = server.url
+    for binary in (OLDEST, NEWEST):
+        version = versions[binary]
+        project = make_project(tmp_path / f"app-{version}", extra=f'\n[tool]\nnu = "{version}"\n')
+        env.ok("install", cwd=project)
+        assert nu_version(str(project / ".nupm/bin/nu")) == version
+    stored = sorted(p.name.split("-")[1] for p in (env.home / "store").iterdir() if p.name.startswith("nushell-")
+                    and p.is_dir())
+    assert stored == sorted(versions.values())
+
+
+@needs_two_nus
+@needs_nginx
+def test_an_archive_that_does_not_match_its_checksum_is_refused_and_nothing_changes(env, served, tmp_path):
+    server, versions = served
+    old = versions[OLDEST]
+    env.vars["NUPM_NU_SOURCE"] = server.url
+    sums = server.root / old / "SHA256SUMS"
+    good = sums.read_text()
+    sums.write_text("0" * 64 + good[64:])
+    try:
+        project = make_project(tmp_path / "app", extra=f'\n[tool]\nnu = "{old}"\n')
+        before = snapshot(project)
+        result = env.run("install", cwd=project)
+        assert result.returncode == 1, result.stderr
+        assert "does not match" in result.stderr and "0" * 64 in result.stderr
+        assert snapshot(project) == before
+    finally:
+        sums.write_text(good)
+
+
+@needs_two_nus
+def test_a_pinned_version_the_source_lacks_says_where_it_looked(env, releases, tmp_path):
+    root, _ = releases
+    env.vars["NUPM_NU_SOURCE"] = str(root)
+    project = make_project(tmp_path / "app", extra='\n[tool]\nnu = "~0.55"\n')
+    result = env.run("lock", cwd=project)
+    assert result.returncode == 1
+    assert "no Nushell version satisfies" in result.stderr and f"Nushell releases at {root} offers" in result.stderr
