@@ -4,6 +4,8 @@ with the environment's modules importable (`nu -I <lib> --ide-check`)."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -74,3 +76,42 @@ def check_files(nu: str, files: list[Path], lib_dir: Path) -> list[Problem]:
     with ThreadPoolExecutor() as pool:
         results = pool.map(lambda f: parse_problems(nu, f, lib_dir), files)
     return [p for problems in results for p in problems]
+
+
+def installed_nushells(store: Path, besides: list[str]) -> list[tuple[str, str]]:
+    """(version, binary) of every Nushell nupm installed into the store ([tool] nu), and of the nu binaries
+    `besides` (the user's own); newest first, each binary once."""
+    from nupm.nushell import version_of
+    from nupm.versions import Version, VersionError
+
+    found: dict[str, str] = {}
+    for marker in sorted(store.glob("nushell-*.json")):
+        try:
+            data = json.loads(marker.read_bytes())
+            binary = str(marker.with_suffix("") / data["binaries"]["nu"])
+            found[os.path.realpath(binary)] = str(data["version"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # an entry being installed, or damaged: `nupm store verify` is the place for it
+    for binary in besides:
+        real = shutil.which(binary) or binary
+        if os.path.realpath(real) not in found and (version := version_of(real)) is not None:
+            found[os.path.realpath(real)] = str(version)
+
+    def order(item):
+        try:
+            return Version(item[1])
+        except VersionError:
+            return Version("0.0.0")
+
+    return sorted(((v, b) for b, v in found.items()), key=order, reverse=True)
+
+
+def parses_elsewhere(files: list[Path], nushells: list[tuple[str, str]], lib_dir: Path) -> dict[Path, str]:
+    """For each file, the newest of `nushells` (version, binary) on which it parses without error."""
+    found = {}
+    for file in files:
+        for version, binary in nushells:
+            if not parse_problems(binary, file, lib_dir):
+                found[file] = version
+                break
+    return found

@@ -15,15 +15,20 @@ def binary() -> str:
     return os.environ.get("NUPM_NU", "nu")
 
 
-@functools.cache
 def running_version() -> Version | None:
     """`nu --version` of the nu that runs packages, or None when there is none."""
+    return version_of(binary())
+
+
+@functools.cache
+def version_of(nu: str) -> Version | None:
+    """`nu --version` of this nu binary, or None when it does not run."""
     import subprocess
 
     from nupm.versions import Version, VersionError
 
     try:
-        proc = subprocess.run([binary(), "--version"], capture_output=True, text=True, timeout=30, check=False)
+        proc = subprocess.run([nu, "--version"], capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     try:

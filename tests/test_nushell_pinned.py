@@ -19,8 +19,9 @@ needs_two_nus = pytest.mark.skipif(
                                     "binaries (tests/run.sh sets them)")
 needs_nginx = pytest.mark.skipif(find_nginx() is None, reason="SKIPPED LOUDLY: nginx is not installed")
 
-# Parses and runs on nu 0.101; `$nu.temp-path` is gone in later Nushell, where it does not even parse.
-LEGACY = 'def main [] { print $"tmp=($nu.temp-path)" }\n'
+# Parses and runs on nu 0.101; `$nu.temp-path` is gone in later Nushell, where (evaluated at parse time, as a
+# const) the file does not even parse.
+LEGACY = 'const tmp = $nu.temp-path\ndef main [] { print $"tmp=($tmp)" }\n'
 
 
 def nu_version(binary: str) -> str:
@@ -140,3 +141,26 @@ def test_a_pinned_version_the_source_lacks_says_where_it_looked(env, releases, t
     result = env.run("lock", cwd=project)
     assert result.returncode == 1
     assert "no Nushell version satisfies" in result.stderr and f"Nushell releases at {root} offers" in result.stderr
+
+
+@needs_two_nus
+@needs_nginx
+def test_check_names_the_first_error_and_the_installed_nushell_a_file_parses_on(env, served, tmp_path):
+    server, versions = served
+    old = versions[OLDEST]
+    env.vars["NUPM_NU_SOURCE"] = server.url
+    env.vars["NUPM_NU"] = NEWEST
+    # An environment pinned to the older Nushell puts it into the store...
+    env.ok("install", cwd=make_project(tmp_path / "other", extra=f'\n[tool]\nnu = "{old}"\n'))
+    # ...so checking a package whose script only the older one parses says so, on the newer nu it runs on.
+    package = make_project(tmp_path / "legacy", name="legacy", type_="script")
+    (package / "legacy.nu").write_text(LEGACY)
+    result = env.run("check", cwd=package)
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("legacy.nu:1:"), lines
+    assert f'legacy.nu: parses on Nushell {old}: pin it for this environment with [tool] nu = "{old}" in nupm.toml' \
+        in lines
+    # Pinned to it, the same package checks clean.
+    (package / "nupm.toml").write_text((package / "nupm.toml").read_text() + f'\n[tool]\nnu = "{old}"\n')
+    assert "no problems" in env.ok("check", cwd=package).stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from nupm import checker, nuon, publish, scaffold, testrun
 from nupm import project as proj
 from nupm.commands import status
 from nupm.description import Description
-from nupm.errors import BadInput, NupmError
+from nupm.errors import BadInput, NupmError, display_path
 from nupm.nushell import binary as nu_binary
 from nupm.paths import Home
 
@@ -37,24 +38,36 @@ def run_check(args) -> int:
     except BadInput as e:  # a broken manifest is one of the problems check exists to report
         print(str(e))
         return 1
-    problems, files = _problems(project)
+    problems, files, elsewhere = _problems(project)
     for problem in problems:
         print(problem)
+    for file, version in sorted(elsewhere.items()):
+        print(f"{display_path(file)}: parses on Nushell {version}: pin it for this environment with "
+              f"[tool] nu = \"{version}\" in nupm.toml")
     status(f"checked {len(files)} .nu files: {len(problems) or 'no'} problem{'s' if len(problems) != 1 else ''}")
     return 1 if problems else 0
 
 
-def _problems(project: proj.Project) -> tuple[list, list[Path]]:
-    """What `nupm check` finds: the layout the type promises, then every .nu file parsed by nu."""
+def _problems(project: proj.Project) -> tuple[list, list[Path], dict[Path, str]]:
+    """What `nupm check` finds: the layout the type promises, then every .nu file parsed by the environment's
+    Nushell; and, for each file that does not parse, the newest other installed Nushell it parses on."""
     problems = checker.layout_problems(project.manifest)
+    nu = nu_binary()
     try:
-        _, lib_dir = _environment(project)
+        description, lib_dir = _environment(project)
+        nu = description.nu or nu
     except NupmError as e:
         problems.append(checker.Problem(project.manifest.path.name, 1, 1, f"cannot set up the environment: {e}"))
         lib_dir = project.env_dir / "lib"
     files = checker.nu_files(project.root)
-    problems += checker.check_files(nu_binary(), files, lib_dir)
-    return problems, files
+    found = checker.check_files(nu, files, lib_dir)
+    failing = [f for f in files if any(p.file == display_path(f) for p in found)]
+    elsewhere = {}
+    if failing:
+        others = [(v, b) for v, b in checker.installed_nushells(project.home.store, [nu_binary()])
+                  if os.path.realpath(b) != os.path.realpath(shutil.which(nu) or nu)]
+        elsewhere = checker.parses_elsewhere(failing, others, lib_dir)
+    return problems + found, files, elsewhere
 
 
 def run_test(args) -> int:
@@ -78,7 +91,7 @@ def run_test(args) -> int:
 def run_publish(args) -> int:
     project = proj.find(Path.cwd(), Home.current())
     publish.check_clean(project.manifest, args.allow_dirty)  # before check, whose sync writes nupm.lock
-    problems, _ = _problems(project)
+    problems, _, _ = _problems(project)
     if problems:  # what `nupm check` refuses is not published
         for problem in problems:
             print(problem, file=sys.stderr)
