@@ -56,6 +56,7 @@ class Description:
     env_dir: str | None = None
     version: int = VERSION
     nu: str | None = None  # the environment's own Nushell ([tool] nu), which its script launchers run
+    nu_range: str | None = None  # the Nushell versions it works on: its pin (`=0.107.0`) or nu-version
 
     def links(self) -> dict[str, str]:
         """Every entry of lib/: modules and collections."""
@@ -78,6 +79,7 @@ class Description:
             "packages": [{"name": p.name, "version": p.version, "type": p.type, "hash": p.hash, "store": p.store}
                          for p in self.packages],
             **({"nu": self.nu} if self.nu else {}),
+            **({"nu_range": self.nu_range} if self.nu_range else {}),
         }
 
     def environ(self, base: dict[str, str]) -> dict[str, str]:
@@ -107,6 +109,7 @@ class Description:
                 env_dir=None if data.get("env_dir") is None else _text(data["env_dir"]),
                 version=data.get("version", VERSION),
                 nu=None if data.get("nu") is None else _text(data["nu"]),
+                nu_range=None if data.get("nu_range") is None else _text(data["nu_range"]),
             )
         except (KeyError, TypeError, AttributeError) as e:
             raise BadDescription(f"not an environment description ({type(e).__name__}: {e})") from None

@@ -39,10 +39,10 @@ def describe(manifest: Manifest, entries: list[StoreEntry], env_dir: Path, kind:
     commands: dict[str, Command] = {}
     owners: dict[str, str] = {}
     packages = []
-    nu = None
+    nu, nu_range = None, manifest.nu_version
     for entry in sorted(entries, key=lambda e: e.name):
         if entry.type == "nushell":
-            nu = str(entry.path / entry.binaries["nu"])
+            nu, nu_range = str(entry.path / entry.binaries["nu"]), f"={entry.version}"
         _offer(entry.name, entry.path, entry.modules, entry.scripts, entry.binaries, modules, commands, owners)
         for name, rel in entry.collections.items():
             _claim(owners, f"module {name}", entry.name)
@@ -65,6 +65,7 @@ def describe(manifest: Manifest, entries: list[StoreEntry], env_dir: Path, kind:
         commands=dict(sorted(commands.items())),
         packages=tuple(packages),
         nu=nu,
+        nu_range=nu_range,
     )
 
 

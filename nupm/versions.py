@@ -184,6 +184,11 @@ class Range:
                 raise VersionError(f"{self.text!r} is not a version range (like ^1.2, ~1.2.3, >=1 <2)") from None
         return self._compiled
 
+    def bounds(self) -> tuple[tuple, tuple | None] | None:
+        """[low, high) over (major, minor, patch) for a simple range or comparator set (high None: no upper
+        bound); None for the rest of npm's grammar (`||`, x-ranges, hyphens) and labels."""
+        return self._bounds
+
     def admits(self, version: Version) -> bool:
         # The resolver asks the same question many times while backtracking; NpmSpec.match is slow.
         found = self._seen.get(version)

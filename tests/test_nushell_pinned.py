@@ -96,6 +96,12 @@ def test_a_pinned_nu_is_installed_and_runs_the_environments_scripts(env, served,
     # `nupm run` puts it first on PATH too.
     shown = env.ok("run", "nu", "--version", cwd=project)
     assert shown.stdout.strip() == old
+    # Activated in the user's newer nu, the environment says once which Nushell it runs; in its own, nothing.
+    said = [subprocess.run([binary, "-n", "-c", "overlay use .nupm/app.nu"], cwd=project, env=env.vars,
+                           capture_output=True, text=True) for binary in (NEWEST, OLDEST)]
+    assert said[0].returncode == 0 and said[0].stderr.strip() == (
+        f"nupm: app runs Nushell {old} (`nupm shell` starts it); this nu is {new}")
+    assert said[1].returncode == 0 and said[1].stderr == ""
 
 
 @needs_two_nus
@@ -164,3 +170,18 @@ def test_check_names_the_first_error_and_the_installed_nushell_a_file_parses_on(
     # Pinned to it, the same package checks clean.
     (package / "nupm.toml").write_text((package / "nupm.toml").read_text() + f'\n[tool]\nnu = "{old}"\n')
     assert "no problems" in env.ok("check", cwd=package).stderr
+
+
+@needs_two_nus
+def test_activation_in_a_nu_outside_the_projects_nu_version_says_so(env, releases, tmp_path):
+    _, versions = releases
+    old, new = versions[OLDEST], versions[NEWEST]
+    project = make_project(tmp_path / "app")
+    text = (project / "nupm.toml").read_text().replace('type = "module"\n', f'type = "module"\nnu-version = "<{new}"\n')
+    (project / "nupm.toml").write_text(text)
+    env.vars["NUPM_NU"] = OLDEST  # locked and installed where it fits
+    env.ok("install", cwd=project)
+    said = [subprocess.run([binary, "-n", "-c", "overlay use .nupm/app.nu"], cwd=project, env=env.vars,
+                           capture_output=True, text=True) for binary in (NEWEST, OLDEST)]
+    assert said[0].stderr.strip() == f"nupm: app needs Nushell <{new}; this nu is {new}"
+    assert said[1].stderr == "" and old

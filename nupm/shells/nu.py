@@ -35,7 +35,26 @@ def _values(d) -> dict[str, str]:
                                      ensure_ascii=False)),
         "__NUPM_LIB_DIRS__": " ".join(q(p) for p in d.lib_dirs),
         "__NUPM_MODULES__": "\n".join(f"export use {q(path)}" for path in d.modules.values()),
+        "__NUPM_NU_CHECK__": _nu_check(d),
     }
+
+
+def _nu_check(d) -> str:
+    """Lines that say, at activation, when the nu running is not one the environment works on (its pinned
+    Nushell, or its nu-version); nothing for an environment without either."""
+    from nupm.versions import Range
+
+    bounds = Range(d.nu_range).bounds() if d.nu_range else None
+    if bounds is None:
+        return ""
+    low, high = (None if b is None else b[0] * 1_000_000 + b[1] * 1_000 + b[2] for b in bounds)
+    outside = f"$key < {low}" + (f" or $key >= {high}" if high is not None else "")
+    what = f"runs Nushell {d.nu_range[1:]} (`nupm shell` starts it)" if d.nu else f"needs Nushell {d.nu_range}"
+    return ("\n    # Said at activation: the nu running this is not one the environment works on.\n"
+            "    let here = ((version).version | str replace --regex '[-+].*' '' | split row '.' | into int)\n"
+            "    let key = ($here.0 * 1000000 + $here.1 * 1000 + $here.2)\n"
+            f"    if {outside} {{ print --stderr ({quote_nu(f'nupm: {d.name} {what}; this nu is ')} + "
+            "(version).version) }")
 
 
 class Nu(Shell):

@@ -25,7 +25,7 @@ export-env {
     load-env __NUPM_VARIABLES__
     $env.NUPM_ENV = __NUPM_NAME__
     $env.NUPM_ENV_ROOT = __NUPM_ROOT__
-    $env.NUPM_ENV_UNDO = __NUPM_UNDO__
+    $env.NUPM_ENV_UNDO = __NUPM_UNDO____NUPM_NU_CHECK__
     if $layer == "global" {
         $env.NUPM_GLOBAL_ENV = __NUPM_NAME__
     }
