@@ -109,7 +109,7 @@ class Description:
                 env_dir=None if data.get("env_dir") is None else _text(data["env_dir"]),
                 version=data.get("version", VERSION),
                 nu=None if data.get("nu") is None else _text(data["nu"]),
-                nu_range=None if data.get("nu_range") is None else _text(data["nu_range"]),
+                nu_range=None if data.get("nu_range") is None else _range(data["nu_range"]),
             )
         except (KeyError, TypeError, AttributeError) as e:
             raise BadDescription(f"not an environment description ({type(e).__name__}: {e})") from None
@@ -118,6 +118,17 @@ class Description:
 def _text(value) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected a string, found {value!r}")
+    return value
+
+
+def _range(value) -> str:
+    """A range of Nushell versions, checked here: it is compiled into the nu activation module."""
+    from nupm.versions import Range, VersionError
+
+    try:
+        Range(_text(value))
+    except VersionError as e:
+        raise TypeError(str(e)) from None
     return value
 
 

@@ -193,3 +193,22 @@ def test_a_registry_can_offer_archives_by_relative_url(env, server):
     assert (project / ".nupm/lib/spam/mod.nu").is_file()
     found = json.loads(env.ok("search", "meat", "--json").stdout)
     assert [r["name"] for r in found] == ["spam"]
+
+
+@needs_nginx
+def test_a_registry_online_cannot_name_a_file_of_this_machine(env, server, tmp_path):
+    secret = tmp_path / "secret.tar.gz"
+    secret.write_bytes(tar_gz(module_tree("spam", "1.0.0")))
+    reg = server.root / "reg"
+    reg.mkdir()
+    (reg / "registry.nuon").write_text("[[name, path]; [spam, spam.nuon]]")
+    (reg / "spam.nuon").write_text("[[name, version, path, type, info]; [spam, 1.0.0, ., local, null]]")
+    entry = {"type": "module", "dependencies": {}, "source": {
+        "type": "archive", "url": secret.as_uri(), "sha256": hashlib.sha256(secret.read_bytes()).hexdigest()}}
+    (reg / "nupm-index.json").write_text(json.dumps({"version": 1, "packages": {"spam": {"1.0.0": entry}}}))
+    env.config.write_text(f'[registries]\nreg = "{server.url}/reg/registry.nuon"\n')
+    project = make_project(env.tmp / "app")
+    before = snapshot(project)
+    result = env.run("add", "spam", cwd=project)
+    assert result.returncode == 2 and "is not an http(s) URL" in result.stderr, result.stderr
+    assert snapshot(project) == before

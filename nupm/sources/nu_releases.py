@@ -15,7 +15,6 @@ of them or a version already in the store; an exact version needs nothing listed
 from __future__ import annotations
 
 import base64
-import json
 import os
 import platform
 from pathlib import Path
@@ -147,15 +146,13 @@ class NpmReleases(Releases):
         if self._document is None:
             where = f"{self.registry}/{self.package.replace('/', '%2F')}"
             from nupm.sources.http import NotFound
+            from nupm.sources.registry import parse_json
 
             try:
                 raw = self.client.get(where)
             except NotFound:
                 raise ReleaseError(f"{where}: no such npm package") from None
-            try:
-                document = json.loads(raw)
-            except (ValueError, UnicodeDecodeError):
-                raise ReleaseError(f"{where}: not an npm package document") from None
+            document = parse_json(raw, where)
             versions = document.get("versions") if isinstance(document, dict) else None
             self._document = versions if isinstance(versions, dict) else {}
         return self._document
@@ -165,6 +162,9 @@ class NpmReleases(Releases):
         dist = found.get("dist") if isinstance(found, dict) else None
         if not isinstance(dist, dict) or not isinstance(dist.get("tarball"), str):
             raise ReleaseError(f"{self.name} has no Nushell {version}")
+        if not dist["tarball"].startswith(("https://", "http://")):
+            # What the registry names is downloaded, never read from this machine (a file:// URL).
+            raise ReleaseError(f"{self.name}: Nushell {version}'s tarball is not an http(s) URL; refusing it")
         return dist
 
     def versions(self) -> list[Version] | None:

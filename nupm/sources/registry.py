@@ -249,7 +249,7 @@ class Registry:
 
     def _read_index(self) -> dict:
         where = self.files.where(INDEX_FILE)
-        data = _json(self.files.read(INDEX_FILE), where)
+        data = parse_json(self.files.read(INDEX_FILE), where)
         packages = data.get("packages") if isinstance(data, dict) else None
         if not isinstance(packages, dict):
             raise BadInput(where, 1, 1, 'expected {"version": 1, "packages": {name: {version: {...}}}}')
@@ -286,7 +286,7 @@ class Registry:
         except Missing:
             return []
         where = self.files.where(rel)
-        data = _json(raw, where)
+        data = parse_json(raw, where)
         versions = data.get("versions") if isinstance(data, dict) else None
         if not isinstance(versions, dict) or data.get("name") != name:
             raise BadInput(where, 1, 1, f'expected {{"name": "{name}", "versions": {{version: {{...}}}}}}')
@@ -398,6 +398,9 @@ class Registry:
 
     def _absolute_url(self, url: str) -> str:
         if "://" in url:
+            if self.is_remote and not url.startswith(("http://", "https://")):
+                # A registry online names downloads, never files of this machine (file://).
+                raise TypeError(f"archive url {url[:80]!r} is not an http(s) URL")
             return url
         if self.is_remote:
             return self.files.where(url)
@@ -454,7 +457,8 @@ def _metadata(data: dict) -> dict:
     return {key: str(data.get(key) or "") for key in ("description", "license", "repository")}
 
 
-def _json(raw: bytes, where: str):
+def parse_json(raw: bytes, where: str):
+    """A JSON document from outside (a registry, a package source), or BadInput saying where it is wrong."""
     try:
         return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as e:
