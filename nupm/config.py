@@ -76,3 +76,11 @@ def search_order(project: dict[str, str], user: dict[str, str]) -> dict[str, str
         merged.setdefault(name, location)
     official = {n: loc for n, loc in merged.items() if loc == OFFICIAL_URL}
     return {**{n: loc for n, loc in merged.items() if n not in official}, **official}
+
+
+def nu_source() -> str | None:
+    """Where `[tool] nu` downloads Nushell from: NUPM_NU_SOURCE, else config.toml's `nu-source`, else None
+    (Nushell's GitHub releases). The one reader of NUPM_NU_SOURCE."""
+    import os
+
+    return os.environ.get("NUPM_NU_SOURCE") or load_config().nu_source

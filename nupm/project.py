@@ -118,20 +118,17 @@ def make_finder(home: Home, registry: str | None, preferred: dict[str, str], man
 def nu_offer(manifest: Manifest | None):
     """The Nushell versions the environment can run (`resolver.NuOffer`): those its `[tool] nu` pins, as
     the configured Nushell source offers them, or else the nu found here (asked only when needed)."""
-    import os
-
     from nupm.nushell import binary
     from nupm.resolver import NuOffer
     from nupm.versions import Range, Version
 
     if manifest is None or not manifest.nu_pin:
         return NuOffer(None, running=binary())
-    from nupm.config import load_config
+    from nupm.config import nu_source
     from nupm.sources import network
     from nupm.sources.nu_releases import open_releases
 
-    location = os.environ.get("NUPM_NU_SOURCE") or load_config().nu_source
-    releases = open_releases(location, network.current().client)
+    releases = open_releases(nu_source(), network.current().client)
     pin = Range(manifest.nu_pin)
     if manifest.nu_pin.startswith("="):
         return NuOffer([Version(manifest.nu_pin[1:])], releases)  # an exact pin asks the source nothing yet

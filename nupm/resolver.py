@@ -42,16 +42,18 @@ class NuOffer:
     the one nu found here (nothing to install: such a candidate never reaches the lock)."""
 
     def __init__(self, versions: list[Version] | None, releases=None, running: str | None = None):
-        self._versions, self.releases, self.running = versions, releases, running
+        self.releases, self.running = releases, running
+        self._versions = None if versions is None else sorted(versions, reverse=True)
 
     @property
     def versions(self) -> list[Version]:
+        """Newest first."""
         if self._versions is None:  # the nu found here, asked only once something needs Nushell
             from nupm.nushell import running_version
 
             here = running_version()
             self._versions = [here] if here is not None else []
-        return sorted(self._versions, reverse=True)
+        return self._versions
 
     def available(self) -> bool:
         return self.releases is not None or bool(self.versions)

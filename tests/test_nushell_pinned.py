@@ -52,10 +52,12 @@ def releases(tmp_path_factory):
 
 
 @pytest.fixture
-def served(releases, tmp_path):
+def served(releases, env, tmp_path):
+    """The releases behind a real nginx, and nupm told to take Nushell from there."""
     root, versions = releases
     (tmp_path / "nginx").mkdir()
     with Nginx(root, tmp_path / "nginx") as server:
+        env.vars["NUPM_NU_SOURCE"] = server.url
         yield server, versions
 
 
@@ -73,7 +75,6 @@ def test_a_pinned_nu_is_installed_and_runs_the_environments_scripts(env, served,
     # The user's own nu is the newer one, first on PATH, and the one NUPM_NU names.
     env.vars["PATH"] = os.path.dirname(NEWEST) + os.pathsep + env.vars["PATH"]
     env.vars["NUPM_NU"] = NEWEST
-    env.vars["NUPM_NU_SOURCE"] = server.url
     env.ok("install", cwd=project)
 
     lock = (project / "nupm.lock").read_text()
@@ -108,7 +109,6 @@ def test_a_pinned_nu_is_installed_and_runs_the_environments_scripts(env, served,
 @needs_nginx
 def test_two_environments_pin_two_nushells_side_by_side_in_one_store(env, served, tmp_path):
     server, versions = served
-    env.vars["NUPM_NU_SOURCE"] = server.url
     for binary in (OLDEST, NEWEST):
         version = versions[binary]
         project = make_project(tmp_path / f"app-{version}", extra=f'\n[tool]\nnu = "{version}"\n')
@@ -124,7 +124,6 @@ def test_two_environments_pin_two_nushells_side_by_side_in_one_store(env, served
 def test_an_archive_that_does_not_match_its_checksum_is_refused_and_nothing_changes(env, served, tmp_path):
     server, versions = served
     old = versions[OLDEST]
-    env.vars["NUPM_NU_SOURCE"] = server.url
     sums = server.root / old / "SHA256SUMS"
     good = sums.read_text()
     sums.write_text("0" * 64 + good[64:])
@@ -154,7 +153,6 @@ def test_a_pinned_version_the_source_lacks_says_where_it_looked(env, releases, t
 def test_check_names_the_first_error_and_the_installed_nushell_a_file_parses_on(env, served, tmp_path):
     server, versions = served
     old = versions[OLDEST]
-    env.vars["NUPM_NU_SOURCE"] = server.url
     env.vars["NUPM_NU"] = NEWEST
     # An environment pinned to the older Nushell puts it into the store...
     env.ok("install", cwd=make_project(tmp_path / "other", extra=f'\n[tool]\nnu = "{old}"\n'))
