@@ -78,28 +78,26 @@ def check_files(nu: str, files: list[Path], lib_dir: Path) -> list[Problem]:
     return [p for problems in results for p in problems]
 
 
-def installed_nushells(store: Path, besides: list[str]) -> list[tuple[str, str]]:
-    """(version, binary) of every Nushell nupm installed into the store ([tool] nu), and of the nu binaries
-    `besides` (the user's own); newest first, each binary once."""
+def other_nushells(store: Path, users: str, current: str) -> list[tuple[str, str]]:
+    """(version, binary) of every Nushell but `current`: those nupm installed into the store ([tool] nu)
+    and the user's own nu (`users`); newest first, each binary once."""
     from nupm.nushell import version_of
+    from nupm.store import StoreEntry
     from nupm.versions import Version, VersionError
 
     found: dict[str, str] = {}
     for marker in sorted(store.glob("nushell-*.json")):
-        try:
-            data = json.loads(marker.read_bytes())
-            binary = str(marker.with_suffix("") / data["binaries"]["nu"])
-            found[os.path.realpath(binary)] = str(data["version"])
-        except (OSError, ValueError, KeyError, TypeError):
-            continue  # an entry being installed, or damaged: `nupm store verify` is the place for it
-    for binary in besides:
-        real = shutil.which(binary) or binary
-        if os.path.realpath(real) not in found and (version := version_of(real)) is not None:
-            found[os.path.realpath(real)] = str(version)
+        entry = StoreEntry.read(marker.with_suffix(""), marker)  # None: being installed, or damaged
+        if entry is not None and "nu" in entry.binaries:
+            found[os.path.realpath(entry.path / entry.binaries["nu"])] = entry.version
+    user = os.path.realpath(shutil.which(users) or users)
+    if user not in found and (version := version_of(user)) is not None:
+        found[user] = str(version)
+    found.pop(os.path.realpath(shutil.which(current) or current), None)
 
     def order(item):
         try:
-            return Version(item[1])
+            return Version(item[0])
         except VersionError:
             return Version("0.0.0")
 

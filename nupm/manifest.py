@@ -440,7 +440,7 @@ def _load_nuon(path: Path) -> Manifest:
         found = raw_deps.pop("optionals")
         optional = {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
     deps = _nuon_dependencies(raw_deps, fail)
-    legacy = deps.get(NUSHELL)
+    legacy, written_for = deps.get(NUSHELL), None
     if legacy is not None and legacy.range is not None and is_valid_version(str(legacy.range).removeprefix("v")):
         # Nushell's nupm never enforced `nushell: "0.89.0"`: authors wrote the nu they used. Read as a
         # caret it would refuse every such package on every later Nushell; it is a minimum.
@@ -453,9 +453,8 @@ def _load_nuon(path: Path) -> Manifest:
         nu_version = _nu_range(spec, lambda what: fail("nu-version", what))
     manifest = Manifest(path=path, name=data["name"], version=str(data["version"]), type=data["type"],
                         description=str(data.get("description") or ""), dependencies=deps,
-                        scripts=list(scripts), optional_tools=optional, nu_version=nu_version)
-    if legacy is not None and NUSHELL in deps and str(deps[NUSHELL].range).startswith(">="):
-        manifest.nu_written_for = str(deps[NUSHELL].range).removeprefix(">=")
+                        scripts=list(scripts), optional_tools=optional, nu_version=nu_version,
+                        nu_written_for=written_for)
     return _split_nushell(manifest)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -64,8 +63,7 @@ def _problems(project: proj.Project) -> tuple[list, list[Path], dict[Path, str]]
     failing = [f for f in files if any(p.file == display_path(f) for p in found)]
     elsewhere = {}
     if failing:
-        others = [(v, b) for v, b in checker.installed_nushells(project.home.store, [nu_binary()])
-                  if os.path.realpath(b) != os.path.realpath(shutil.which(nu) or nu)]
+        others = checker.other_nushells(project.home.store, nu_binary(), nu)
         elsewhere = checker.parses_elsewhere(failing, others, lib_dir)
     return problems + found, files, elsewhere
 
