@@ -37,13 +37,22 @@ def unpacked_dir(home: Home, sha256: str, subdir: str = "") -> Path:
     return home.checkouts / key
 
 
+# Archives this process already downloaded to check them (an npm Nushell tarball, checked against npm's sha512
+# while locking): the install that follows in the same process unpacks these bytes instead of a second download.
+_fetched: dict[str, bytes] = {}
+
+
+def remember(url: str, data: bytes) -> None:
+    _fetched[url] = data
+
+
 def checkout(home: Home, network, url: str, sha256: str, subdir: str = "") -> Path:
     """The files of `subdir` inside the archive at `url`, unpacked into the cache once."""
     subdir = subdir.strip("/")
     target = unpacked_dir(home, sha256, subdir)
     if target.is_dir():
         return target
-    data = network.client.get(url)
+    data = _fetched.pop(url, None) or network.client.get(url)
     actual = digest.sha256(data).hexdigest()
     if actual != sha256:
         raise ArchiveError(f"{url}: sha256 {actual} does not match the expected {sha256}; refusing it")

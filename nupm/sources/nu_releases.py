@@ -191,4 +191,7 @@ class NpmReleases(Releases):
 
         if base64.b64encode(sha512(data).digest()).decode() != integrity.removeprefix("sha512-"):
             raise ReleaseError(f"{dist['tarball']}: does not match the integrity {self.name} states; refusing it")
+        from nupm.sources.archive import remember
+
+        remember(dist["tarball"], data)  # the install unpacks these bytes (its sha256 is checked again there)
         return digest.sha256(data).hexdigest()
