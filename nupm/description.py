@@ -31,6 +31,14 @@ class Command:
 
 
 @dataclass(frozen=True)
+class Plugin:
+    """A Nushell plugin the environment registers in its own plugin registry file."""
+
+    target: str  # the executable
+    package: str
+
+
+@dataclass(frozen=True)
 class Package:
     """One store entry the environment uses (what gc keeps alive and `nupm info` reports)."""
 
@@ -57,6 +65,9 @@ class Description:
     version: int = VERSION
     nu: str | None = None  # the environment's own Nushell ([tool] nu), which its script launchers run
     nu_range: str | None = None  # the Nushell versions it works on: its pin (`=0.107.0`) or nu-version
+    plugins: dict[str, Plugin] = field(default_factory=dict)  # plugin name -> executable
+    plugin_nu: str | None = None  # the nu that registered the plugins: the pinned one, else the one found here
+    plugin_nu_version: str | None = None  # its version (another nu found here later means registering again)
 
     def links(self) -> dict[str, str]:
         """Every entry of lib/: modules and collections."""
@@ -80,6 +91,8 @@ class Description:
                          for p in self.packages],
             **({"nu": self.nu} if self.nu else {}),
             **({"nu_range": self.nu_range} if self.nu_range else {}),
+            **({"plugins": {name: {"target": p.target, "package": p.package} for name, p in self.plugins.items()},
+                "plugin_nu": self.plugin_nu, "plugin_nu_version": self.plugin_nu_version} if self.plugins else {}),
         }
 
     def environ(self, base: dict[str, str]) -> dict[str, str]:
@@ -110,6 +123,9 @@ class Description:
                 version=data.get("version", VERSION),
                 nu=None if data.get("nu") is None else _text(data["nu"]),
                 nu_range=None if data.get("nu_range") is None else _range(data["nu_range"]),
+                plugins=_plugins(data.get("plugins", {}), data.get("env_dir")),
+                plugin_nu=None if data.get("plugin_nu") is None else _text(data["plugin_nu"]),
+                plugin_nu_version=None if data.get("plugin_nu_version") is None else _text(data["plugin_nu_version"]),
             )
         except (KeyError, TypeError, AttributeError) as e:
             raise BadDescription(f"not an environment description ({type(e).__name__}: {e})") from None
@@ -118,6 +134,22 @@ class Description:
 def _text(value) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected a string, found {value!r}")
+    return value
+
+
+def _plugins(value, env_dir) -> dict[str, Plugin]:
+    found = {_plugin_name(n): Plugin(_text(p["target"]), _text(p["package"])) for n, p in value.items()}
+    if found and not isinstance(env_dir, str):
+        raise TypeError("plugins without env_dir, where their registry is")
+    return found
+
+
+def _plugin_name(value) -> str:
+    """A plugin's name, checked here: it is compiled into the `plugin use` lines of the nu activation."""
+    from nupm.plugins import plugin_name
+
+    if plugin_name("nu_plugin_" + _text(value)) != value:
+        raise TypeError(f"not a plugin name: {value!r}")
     return value
 
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nupm import fastpath
-from nupm.description import Command, Description, Package
+from nupm.description import Command, Description, Package, Plugin
 from nupm.errors import NupmError
 from nupm.fsutil import built_beside, debris_in, pause_point, remove_tree, write_new
 from nupm.manifest import Manifest
-from nupm.paths import ENV_DESCRIPTION
+from nupm.paths import ENV_DESCRIPTION, PLUGIN_REGISTRY
 from nupm.store import StoreEntry
 
 STAMP = "stamp"
@@ -37,6 +37,7 @@ def describe(manifest: Manifest, entries: list[StoreEntry], env_dir: Path, kind:
     modules: dict[str, str] = {}
     collections: dict[str, str] = {}
     commands: dict[str, Command] = {}
+    plugins: dict[str, Plugin] = {}
     owners: dict[str, str] = {}
     packages = []
     nu, nu_range = None, manifest.nu_version
@@ -44,6 +45,7 @@ def describe(manifest: Manifest, entries: list[StoreEntry], env_dir: Path, kind:
         if entry.type == "nushell":
             nu, nu_range = str(entry.path / entry.binaries["nu"]), f"={entry.version}"
         _offer(entry.name, entry.path, entry.modules, entry.scripts, entry.binaries, modules, commands, owners)
+        _offer_plugins(entry.name, entry.path, entry.plugins, plugins, owners)
         for name, rel in entry.collections.items():
             _claim(owners, f"module {name}", entry.name)
             collections[name] = str(entry.path / rel)
@@ -52,6 +54,8 @@ def describe(manifest: Manifest, entries: list[StoreEntry], env_dir: Path, kind:
     if kind == "project":
         own = OwnCode.of(manifest)
         _offer(manifest.name, own.root, own.modules, own.scripts, {}, modules, commands, owners)
+        _offer_plugins(manifest.name, own.root, own.plugins, plugins, owners)
+    plugin_nu, plugin_nu_version = _plugin_nu(nu, manifest.name) if plugins else (None, None)
     return Description(
         name=manifest.name,
         kind=kind,
@@ -66,7 +70,26 @@ def describe(manifest: Manifest, entries: list[StoreEntry], env_dir: Path, kind:
         packages=tuple(packages),
         nu=nu,
         nu_range=nu_range,
+        plugins=dict(sorted(plugins.items())),
+        plugin_nu=plugin_nu,
+        plugin_nu_version=plugin_nu_version,
     )
+
+
+def _plugin_nu(pinned: str | None, name: str) -> tuple[str, str]:
+    """The nu that registers the environment's plugins, and its version: the environment's own Nushell,
+    else the nu that runs packages here (the one the user's shells run). Its version is part of the
+    description, so another nu found here later makes the environment register them again."""
+    import shutil
+
+    from nupm.nushell import binary, version_of
+
+    nu = pinned or shutil.which(binary())
+    version = version_of(nu) if nu else None
+    if nu is None or version is None:
+        raise NupmError(f"{name} provides Nushell plugins, and registering them needs nu, which is not installed "
+                        f"here ({binary()!r}); install Nushell, set NUPM_NU, or pin one with [tool] nu in nupm.toml")
+    return os.path.realpath(nu), str(version)
 
 
 def _check_path_entries(entries: list[Path]) -> None:
@@ -83,6 +106,7 @@ class OwnCode:
     root: Path
     modules: dict[str, str]  # name -> path relative to root
     scripts: dict[str, str]
+    plugins: dict[str, str]
 
     @classmethod
     def of(cls, manifest: Manifest) -> OwnCode:
@@ -95,7 +119,10 @@ class OwnCode:
         for extra in manifest.scripts:
             if (root / extra).is_file():
                 scripts[Path(extra).name.removesuffix(".nu")] = extra
-        return cls(root.absolute(), modules, scripts)
+        from nupm.plugins import plugin_name
+
+        plugins = {plugin_name(Path(p).name): p for p in manifest.plugins if (root / p).is_file()}
+        return cls(root.absolute(), modules, scripts, plugins)
 
 
 def _offer(owner: str, base: Path, offered_modules: dict, scripts: dict, binaries: dict,
@@ -110,6 +137,12 @@ def _offer(owner: str, base: Path, offered_modules: dict, scripts: dict, binarie
     for name, rel in binaries.items():
         _claim(owners, f"command {name}", owner)
         commands[name] = Command("binary", str(base / rel), owner)
+
+
+def _offer_plugins(owner: str, base: Path, offered: dict, plugins: dict, owners: dict) -> None:
+    for name, rel in offered.items():
+        _claim(owners, f"plugin {name}", owner)
+        plugins[name] = Plugin(str(base / rel), owner)
 
 
 def _claim(owners: dict, what: str, owner: str) -> None:
@@ -144,7 +177,8 @@ def touch_stamp(env_dir: Path, sources: list[Path]) -> None:
 
 
 def is_current(env_dir: Path, files: dict[str, str], description: Description) -> bool:
-    """Same files and every link and command still in place (a hand-deleted file is repaired)."""
+    """Same files, every link and command still in place, the plugin registry there (a hand-deleted file is
+    repaired)."""
     base = os.fspath(env_dir)
     for name, content in files.items():
         if _read_text(os.path.join(base, name)) != content:
@@ -152,7 +186,8 @@ def is_current(env_dir: Path, files: dict[str, str], description: Description) -
     lib, bin_ = os.path.join(base, "lib"), os.path.join(base, "bin")
     exists = os.path.exists
     return (all(exists(os.path.join(lib, name)) for name in description.links())
-            and all(exists(os.path.join(bin_, name)) for name in description.commands))
+            and all(exists(os.path.join(bin_, name)) for name in description.commands)
+            and (not description.plugins or exists(os.path.join(base, PLUGIN_REGISTRY))))
 
 
 def _read_text(path: str) -> str | None:
@@ -184,6 +219,7 @@ def check_links(env_dir: Path, description: Description) -> None:
     broken = [os.path.join(lib, name) for name in description.links() if not exists(os.path.join(lib, name))]
     broken += [os.path.join(bin_, name) for name, command in description.commands.items()
                if not exists(os.path.join(bin_, name)) or not exists(command.target)]
+    broken += [plugin.target for plugin in description.plugins.values() if not exists(plugin.target)]
     if broken:
         raise NupmError(f"the environment in {env_dir} has links that lead nowhere ({', '.join(broken[:3])}); "
                         "was the store changed meanwhile? run the command again")
@@ -220,19 +256,30 @@ def _fill(tmp: Path, description: Description) -> None:
     lib_dir = description.lib_dirs[0]
     for name, target in description.links().items():
         os.symlink(target, os.path.join(lib, name))
+    # Where the plugin registry will be once this directory is swapped in (its contents name no path of its own).
+    registry = os.path.join(description.env_dir, PLUGIN_REGISTRY) if description.plugins else None
     for name, command in description.commands.items():
         path = os.path.join(bin_, name)
         if command.kind == "binary":
             os.symlink(command.target, path)
         else:
-            write_new(path, script_wrapper(command.target, lib_dir, description.nu).encode("utf-8"), 0o755)
+            wrapper = script_wrapper(command.target, lib_dir, description.nu, registry)
+            write_new(path, wrapper.encode("utf-8"), 0o755)
+    if description.plugins:
+        from nupm.plugins import register
+
+        os.mkdir(os.path.dirname(os.path.join(base, PLUGIN_REGISTRY)))
+        register(description.plugin_nu, Path(base, PLUGIN_REGISTRY),
+                 {name: (p.target, p.package) for name, p in description.plugins.items()})
 
 
-def script_wrapper(script: str, lib_dir: str, nu: str | None = None) -> str:
-    """A POSIX sh launcher: the script runs in nu with the environment's modules importable; in the
-    environment's own Nushell when it has one ([tool] nu), else in NUPM_NU or the nu on PATH."""
+def script_wrapper(script: str, lib_dir: str, nu: str | None = None, plugins: str | None = None) -> str:
+    """A POSIX sh launcher: the script runs in nu with the environment's modules importable (and its
+    plugins, from the `plugins` registry file); in the environment's own Nushell when it has one ([tool]
+    nu), else in NUPM_NU or the nu on PATH."""
     runner = shlex.quote(nu) if nu else '"${NUPM_NU:-nu}"'
+    registry = f"--plugin-config {shlex.quote(plugins)} " if plugins else ""
     return ("#!/bin/sh\n"
             "# generated by nupm\n"
             # -I, not --include-path: nu 0.101 re-parses the long flag's value as code.
-            f'exec {runner} -I {shlex.quote(lib_dir)} {shlex.quote(script)} "$@"\n')
+            f'exec {runner} {registry}-I {shlex.quote(lib_dir)} {shlex.quote(script)} "$@"\n')

@@ -30,4 +30,15 @@ def task_argv(code: str, args: list[str], lib_dirs: list[str], path: list[str]) 
     nu = own if own and os.path.isfile(own) else binary()
     words = " ".join(quote_nu(a) for a in args)
     lib = " ".join(quote_nu(d) for d in lib_dirs)
-    return [nu, "--no-config-file", "-c", f"const NU_LIB_DIRS = [{lib}]\n{code} {words}"]
+    plugins = plugin_lines(os.path.dirname(path[0])) if path else ""
+    return [nu, "--no-config-file", "-c", f"const NU_LIB_DIRS = [{lib}]\n{plugins}{code} {words}"]
+
+
+def plugin_lines(env_dir: str) -> str:
+    """Nushell code that loads the plugins of the environment in `env_dir` (its generated `plugin use`
+    file), or nothing when it has none."""
+    from nupm.activation.quoting import quote_nu
+    from nupm.paths import PLUGIN_USE
+
+    use = os.path.join(env_dir, PLUGIN_USE)
+    return f"source {quote_nu(use)}\n" if os.path.isfile(use) else ""

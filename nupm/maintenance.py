@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,10 +47,12 @@ def generation_entries(home: Home) -> set[str]:
 
 
 def live_entries(home: Home, prune: bool) -> set[str]:
-    """Store entries some environment, generation or running install uses; dead roots dropped if `prune`."""
+    """Store entries some environment, generation or running install uses, or some environment's plugin
+    registry names; dead roots dropped if `prune`."""
     live = generation_entries(home)
     if not home.roots.is_dir():
         return live
+    with_plugins = []
     for root in sorted(home.roots.glob("*.json")):
         try:
             data = json.loads(root.read_text())
@@ -68,7 +71,30 @@ def live_entries(home: Home, prune: bool) -> set[str]:
                 root.unlink(missing_ok=True)
             continue
         live.update(Path(p.store).name for p in described.packages)
-    return live
+        if described.plugins:
+            with_plugins.append(described)
+    return live | plugin_entries(home, with_plugins)
+
+
+def plugin_entries(home: Home, described: list) -> set[str]:
+    """Store entries holding a plugin that an environment's own plugin registry file names (read by nu: it
+    may name more than env.json, a `plugin add --plugin-config` by hand). When nu cannot read them, what
+    env.json says the registry holds is kept instead."""
+    from nupm.nushell import binary
+    from nupm.paths import PLUGIN_REGISTRY
+    from nupm.plugins import registered_files
+
+    if not described:
+        return set()
+    registries = [Path(d.env_dir) / PLUGIN_REGISTRY for d in described if (Path(d.env_dir) / PLUGIN_REGISTRY).is_file()]
+    named = registered_files(described[0].plugin_nu or binary(), registries)
+    if named is None:
+        print(f"nupm: cannot read the plugin registries {', '.join(map(str, registries))}; keeping the plugins "
+              "their env.json names", file=sys.stderr)
+        named = {p.target for d in described for p in d.plugins.values()}
+    store = os.path.realpath(home.store)
+    return {os.path.relpath(path, store).split(os.sep)[0] for path in map(os.path.realpath, named)
+            if path.startswith(store + os.sep)}
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ GIT_REFS = ("tag", "rev", "branch")
 RESERVED_ENV = frozenset({"PATH", "NUPM_ENV", "NUPM_ENV_ROOT", "NU_LIB_DIRS", "PS1", "PROMPT_COMMAND",
                           "HOME", "PWD", "OLDPWD", "SHELL"})
 _PACKAGE_KEYS = {"name", "version", "type", "description", "scripts", "authors", "license",
-                 "repository", "homepage", "documentation", "keywords", "readme", "nu-version"}
+                 "repository", "homepage", "documentation", "keywords", "readme", "nu-version", "plugins"}
 _TOP_TABLES = {"package", "dependencies", "env", "scripts", "registries", "tool"}
 _TOOL_KEYS = {"nu"}
 _REGISTRY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
@@ -94,6 +94,7 @@ class Manifest:
     dependencies: dict[str, Requirement] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     scripts: list[str] = field(default_factory=list)  # extra script files beside `<name>.nu`
+    plugins: list[str] = field(default_factory=list)  # Nushell plugin executables it ships (nu_plugin_*)
     tasks: dict[str, str] = field(default_factory=dict)  # top-level [scripts] of nupm.toml
     registries: dict[str, str] = field(default_factory=dict)  # [registries]: name -> URL or absolute path
     nu_version: str | None = None  # the Nushell versions it works on: [package] nu-version (or `nushell` dep)
@@ -286,6 +287,8 @@ def _package_fields(package: dict, check: Checker, path: Path) -> Manifest:
     for script in scripts:
         if not _safe_relative(script):
             check.fail("package", "scripts", f"script path {script!r} must stay inside the package")
+    plugins = _plugin_files(package["plugins"], lambda what: check.fail("package", "plugins", what)) \
+        if "plugins" in package else []
     description = package.get("description", "")
     if not isinstance(description, str):
         check.fail("package", "description", "description must be a string")
@@ -293,7 +296,21 @@ def _package_fields(package: dict, check: Checker, path: Path) -> Manifest:
     if "nu-version" in package:
         nu_version = _nu_range(package["nu-version"], lambda what: check.fail("package", "nu-version", what))
     return Manifest(path=path, name=name, version=version, type=type_, description=description,
-                    scripts=list(scripts), nu_version=nu_version)
+                    scripts=list(scripts), plugins=plugins, nu_version=nu_version)
+
+
+def _plugin_files(value: object, fail) -> list[str]:
+    """`plugins = ["nu_plugin_hello"]`: files inside the package whose names are Nushell plugin names."""
+    from nupm.plugins import PREFIX, plugin_name
+
+    if not isinstance(value, list) or not all(isinstance(p, str) and p for p in value):
+        fail("plugins must be a list of file names like \"nu_plugin_hello\"")
+    for plugin in value:
+        if not _safe_relative(plugin):
+            fail(f"plugin path {plugin!r} must stay inside the package")
+        if not plugin_name(Path(plugin).name):
+            fail(f"plugin file {plugin!r} must be named {PREFIX}NAME (Nushell takes the plugin's name from it)")
+    return list(value)
 
 
 def _safe_relative(p: str) -> bool:
@@ -432,6 +449,7 @@ def _load_nuon(path: Path) -> Manifest:
     scripts = data.get("scripts") or []
     if not isinstance(scripts, list) or not all(isinstance(s, str) and _safe_relative(s) for s in scripts):
         fail("scripts", "scripts must be a list of file names inside the package")
+    plugins = _plugin_files(data["plugins"], lambda what: fail("plugins", what)) if data.get("plugins") else []
     raw_deps = data.get("dependencies")
     optional = {}
     if isinstance(raw_deps, dict) and "optionals" in raw_deps:
@@ -453,7 +471,7 @@ def _load_nuon(path: Path) -> Manifest:
         nu_version = _nu_range(spec, lambda what: fail("nu-version", what))
     manifest = Manifest(path=path, name=data["name"], version=str(data["version"]), type=data["type"],
                         description=str(data.get("description") or ""), dependencies=deps,
-                        scripts=list(scripts), optional_tools=optional, nu_version=nu_version,
+                        scripts=list(scripts), plugins=plugins, optional_tools=optional, nu_version=nu_version,
                         nu_written_for=written_for)
     return _split_nushell(manifest)
 

@@ -29,6 +29,10 @@ NUON_MANIFEST = "nupm.nuon"
 LOCKFILE = "nupm.lock"
 ENV_DIR = ".nupm"
 ENV_DESCRIPTION = "env.json"
+# An environment's Nushell plugins: its own registry file (what `plugin add` wrote) and the `plugin use` lines
+# that load them, both in a directory: no package name can collide with it (the nu module is `<name>.nu`).
+PLUGIN_REGISTRY = "plugins/registry.msgpackz"
+PLUGIN_USE = "plugins/use.nu"
 
 
 def bundled_dir(installed: str, checkout: str, marker: str) -> Path:

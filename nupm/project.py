@@ -382,9 +382,11 @@ def _remember(project: Project, lock: Lock) -> None:
     home, env_dir = project.home, project.env_dir
     entries = [home.entry(p.name, p.version, p.hash) for p in lock.packages]
     # Everything in .nupm/, lib/ and bin/ as it is now (the record itself is rewritten in place).
-    made = [os.path.join(d, name) for d in (env_dir, env_dir / "lib", env_dir / "bin") for name in os.listdir(d)
-            if name != fastpath.STATE]
-    watched = [project.manifest.path, project.lock_path, *made,
+    made = [os.path.join(d, name) for d in (env_dir, env_dir / "lib", env_dir / "bin", env_dir / "plugins")
+            if d.is_dir() for name in os.listdir(d) if name != fastpath.STATE]
+    # The nu that registered the plugins: another build of it there means registering them again.
+    registrar = [description.plugin_nu] if description.plugin_nu else []
+    watched = [project.manifest.path, project.lock_path, *made, *registrar,
                *entries, *(home.entry_marker(e) for e in entries),
                roots.root_file(home, env_dir), trust.record_path(home, project.root)]
     trees = [p.source.path for p in lock.packages if p.source.kind == "path"]

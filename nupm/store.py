@@ -54,6 +54,7 @@ class StoreEntry:
     scripts: dict[str, str]  # command -> .nu file relative to the entry (run through nu)
     binaries: dict[str, str]  # command -> executable relative to the entry
     collections: dict[str, str] = field(default_factory=dict)  # module dir without mod.nu: `use name/file.nu`
+    plugins: dict[str, str] = field(default_factory=dict)  # Nushell plugin name -> executable relative to the entry
 
     @classmethod
     def read(cls, path: Path, marker: Path) -> StoreEntry | None:
@@ -73,7 +74,7 @@ class StoreEntry:
     def of(cls, path: Path, data: dict) -> StoreEntry:
         return cls(path=path, name=data["name"], version=data["version"], type=data["type"], hash=data["hash"],
                    modules=data["modules"], scripts=data["scripts"], binaries=data["binaries"],
-                   collections=data.get("collections", {}))
+                   collections=data.get("collections", {}), plugins=data.get("plugins", {}))
 
 
 def lookup(home: Home, pkg: LockedPackage) -> StoreEntry | None:
@@ -168,20 +169,32 @@ def reinstall(home: Home, pkg: LockedPackage) -> StoreEntry:
 
 
 def describe_layout(root: Path, pkg: LockedPackage) -> dict:
-    """What a package tree offers: modules, nu scripts and binaries (names relative to `root`)."""
-    modules, scripts, binaries = {}, {}, {}
+    """What a package tree offers: modules, nu scripts, binaries and Nushell plugins (names relative to
+    `root`)."""
+    from nupm.plugins import plugin_name
+
+    modules, scripts, binaries, plugins = {}, {}, {}, {}
     if pkg.type == "nushell":
         return {"modules": {}, "scripts": {}, "binaries": nushell_binaries(root)}
     if pkg.type == "custom":
-        for sub, table in (("modules", modules), ("bin", binaries)):
+        # What build.nu put in $NUPM_PREFIX: modules/, bin/ and plugins/; a nu_plugin_* executable in bin/ (where
+        # Nushell's nupm has `cargo install` put plugins) is a plugin, not a command.
+        for sub in ("modules", "bin", "plugins"):
             base = root / sub
-            if base.is_dir():
-                for item in sorted(base.iterdir()):
-                    table[item.name] = f"{sub}/{item.name}"
-        return {"modules": modules, "scripts": {}, "binaries": binaries}
+            for item in sorted(base.iterdir()) if base.is_dir() else []:
+                name = plugin_name(item.name) if sub != "modules" else None
+                if name:
+                    plugins[name] = f"{sub}/{item.name}"
+                elif sub != "plugins":
+                    (modules if sub == "modules" else binaries)[item.name] = f"{sub}/{item.name}"
+        return {"modules": modules, "scripts": {}, "binaries": binaries, **({"plugins": plugins} if plugins else {})}
     path = manifest_mod.manifest_in(root)
     found = manifest_mod.load(path) if path else None
     extra = found.scripts if found else []
+    for plugin in found.plugins if found else []:
+        if not (root / plugin).is_file():
+            raise NupmError(f"{pkg.name} {pkg.version}: plugin {plugin} is missing")
+        plugins[plugin_name(Path(plugin).name)] = Path(plugin).as_posix()
     collections = {}
     if pkg.type == "module":
         if (root / pkg.name / "mod.nu").is_file():
@@ -198,7 +211,8 @@ def describe_layout(root: Path, pkg: LockedPackage) -> dict:
         if not (root / script).is_file():
             raise NupmError(f"{pkg.name} {pkg.version}: script {script} is missing")
         scripts[Path(script).name.removesuffix(".nu")] = Path(script).as_posix()
-    return {"modules": modules, "scripts": scripts, "binaries": binaries, "collections": collections}
+    return {"modules": modules, "scripts": scripts, "binaries": binaries, "collections": collections,
+            **({"plugins": plugins} if plugins else {})}
 
 
 def run_build(source: Path, prefix: Path) -> None:

@@ -32,8 +32,11 @@ class TestResult:
 
 
 def _prelude(lib_dir: Path, tests_dir: Path) -> str:
-    # Parse-time constants: the environment's lib dir, then the tests module by absolute path.
-    return f"const NU_LIB_DIRS = [{quote_nu(str(lib_dir))}]\nuse {quote_nu(str(tests_dir))}\n"
+    # Parse-time constants: the environment's lib dir, its plugins, then the tests module by absolute path.
+    from nupm.launch import plugin_lines
+
+    return (f"const NU_LIB_DIRS = [{quote_nu(str(lib_dir))}]\n{plugin_lines(str(lib_dir.parent))}"
+            f"use {quote_nu(str(tests_dir))}\n")
 
 
 def discover(nu: str, root: Path, lib_dir: Path, env: dict) -> list[str]:

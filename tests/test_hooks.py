@@ -216,6 +216,23 @@ def test_cd_activates_switches_nests_and_restores(shell, world):
 
 
 @pytest.mark.parametrize("shell", sh.shell_params())
+def test_entering_a_project_again_stays_where_the_user_went(shell, world):
+    # nu brings back a hidden overlay's environment when it is activated again: on nu 0.101 that moved the
+    # user back to the directory they had left the project from.
+    s = session(world, shell)
+    s.run("cd a")
+    assert s.var("NUPM_ENV") == "a"
+    s.run("cd ..")
+    assert s.var("NUPM_ENV") == "none"
+    s.run("cd a/sub")
+    assert s.var("PWD") == str(world["a"] / "sub")
+    assert s.var("NUPM_ENV") == "a" and s.var("A_VAR") == "a"
+    s.run("cd ../..")
+    assert s.var("NUPM_ENV") == "none" and s.var("PWD") == str(world["env"].tmp)
+    s.close()
+
+
+@pytest.mark.parametrize("shell", sh.shell_params())
 def test_global_env_comes_back_when_leaving(shell, world):
     s = session(world, shell)
     activate_global(s, world["env"])

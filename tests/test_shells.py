@@ -25,11 +25,15 @@ def test_every_shell_is_described_with_its_templates():
 
 
 def test_each_hook_sources_only_files_the_environment_has():
-    description = {"name": "demo", "kind": "project", "root": "/p", "path": ["/p/.nupm/bin"],
-                   "lib_dirs": ["/p/.nupm/lib"], "variables": {}, "modules": {}}
+    description = {"name": "demo", "kind": "project", "root": "/p", "path": ["/p/.nupm/bin"], "env_dir": "/p/.nupm",
+                   "lib_dirs": ["/p/.nupm/lib"], "variables": {}, "modules": {},
+                   "plugins": {"hello": {"target": "/s/nu_plugin_hello", "package": "hello"}}}
     files = render.render_all(description)
     for shell in shells.every():
         assert set(shell.hook_sources()) <= set(files), shell.name
+    # Without plugins, the one file it may lack is the plugins' (the hook reads it only when it is there).
+    description.pop("plugins")
+    assert set(shells.every_hook_source()) - set(render.render_all(description)) == {"plugins/use.nu"}
 
 
 def test_aliases_and_unknown_names():

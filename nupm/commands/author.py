@@ -72,7 +72,7 @@ def run_test(args) -> int:
     project = proj.find(Path.cwd(), Home.current())
     description, lib_dir = _environment(project)
     env = description.environ(dict(os.environ))
-    results = testrun.run_all(nu_binary(), project.root, lib_dir, env, args.filter)
+    results = testrun.run_all(description.nu or nu_binary(), project.root, lib_dir, env, args.filter)
     if args.json:
         print(testrun.as_json(results))
     else:

@@ -50,6 +50,10 @@ def run_env(args) -> int:
         print(f"module {name} -> {path}")
     for name, command in d.commands.items():
         print(f"command {name} ({command.package}) -> {command.target}")
+    for name, plugin in d.plugins.items():
+        print(f"plugin {name} ({plugin.package}) -> {plugin.target}")
+    if d.plugins:
+        print(f"plugins registered with nu {d.plugin_nu_version} ({d.plugin_nu})")
     return 0
 
 

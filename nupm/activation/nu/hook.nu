@@ -35,8 +35,8 @@ if ($env._NUPM_HOOK? | is-empty) {
     }
     mkdir $dir
     # root, stamp: the project active (set once its overlay is in use, so a `deactivate` reverts them);
-    # seen: what the last decision read, for `check`; next: the project the act file activates.
-    $env._NUPM_HOOK = {root: "", stamp: "", warned: "", refused: "", seen: null, next: null}
+    # seen: what the last decision read, for `check`.
+    $env._NUPM_HOOK = {root: "", stamp: "", warned: "", refused: "", seen: null}
 
     # Where nupm records the environments it built (or the user trusted); nothing else is ever sourced.
     let trust_dir = __NUPM_TRUST_DIR__
@@ -45,7 +45,7 @@ if ($env._NUPM_HOOK? | is-empty) {
         if not ($record | path exists) { return false }
         let since = (ls $record).0.modified
         let kept = (open --raw $record | str trim)
-        let sourced = ([stamp .hook.nu] | each {|f| $root | path join ".nupm" $f } | where {|f| $f | path exists })
+        let sourced = ([stamp .hook.nu plugins/use.nu] | each {|f| $root | path join ".nupm" $f } | where {|f| $f | path exists })
         ($kept != "") and ($kept == $stamp) and ($sourced | all {|f| (ls $f).0.modified <= $since })
     }
 
@@ -112,22 +112,35 @@ if ($env._NUPM_HOOK? | is-empty) {
                 $state.refused = $"($root):($stamp)"
             }
         }
+        # The project's Nushell plugins: a module cannot hold `plugin use`, so its lines go into the act file,
+        # into the project's overlay (made first, so that its modules are parsed with the plugins' commands
+        # known), and leave with it.
+        let plugins = if $use { $root | path join ".nupm" "plugins" "use.nu" }
+        let plugins = if $use and ($plugins | path exists) { open --raw $plugins }
         if $use {
             $state.refused = ""
             open --raw ($root | path join ".nupm" ".hook.nu") | save --force $file
-            $state.next = {root: $root, stamp: $stamp}
         }
         $env._NUPM_HOOK = $state
         if $hide or $use {
             # The state outlives the overlay it was set in; the project's own variables do not.
             # Never the same text twice: nu 0.101 reuses what it parsed of a file with the same name and text,
             # an `overlay use` in it included, and would bring back the module it found the first time.
+            # Activating the overlay again brings back the environment it had when hidden, the directory and this
+            # state included (nu 0.101 even moves the user back there): the act file puts back where the user is
+            # and what was decided.
+            let active = {root: $root, stamp: $stamp}
             let lines = [
                 $"# (date now | into int)"
+                'let nupm_keep = {pwd: $env.PWD, oldpwd: $env.OLDPWD?, state: $env._NUPM_HOOK}'
                 (if $hide { 'overlay hide nupm-project --keep-env [PWD _NUPM_HOOK]' })
                 (if $hide { '$env._NUPM_HOOK = ($env._NUPM_HOOK | merge {root: "", stamp: ""})' })
+                (if $plugins != null { 'overlay new nupm-project' })
+                $plugins
                 (if $use { $"overlay use r#'($file)'#" })
-                (if $use { '$env._NUPM_HOOK = ($env._NUPM_HOOK | merge $env._NUPM_HOOK.next)' })
+                (if $use { 'if $env.PWD != $nupm_keep.pwd { cd $nupm_keep.pwd }' })
+                (if $use { 'if $nupm_keep.oldpwd != null { $env.OLDPWD = $nupm_keep.oldpwd }' })
+                (if $use { $"$env._NUPM_HOOK = \($nupm_keep.state | merge ($active | to nuon)\)" })
             ]
             $lines | compact | str join "\n" | save --force $act
         }
