@@ -183,3 +183,65 @@ def test_activation_in_a_nu_outside_the_projects_nu_version_says_so(env, release
                            capture_output=True, text=True) for binary in (NEWEST, OLDEST)]
     assert said[0].stderr.strip() == f"nupm: app needs Nushell <{new}; this nu is {new}"
     assert said[1].stderr == "" and old
+
+
+# A registry in Nushell nupm's format whose packages rotted the way the official registry's did: each says
+# `nushell: "0.89.0"` (the nu its author used), and its code uses what later Nushell removed.
+ROTTED = {
+    "tmpfiles": ("script", 'def main [] { print ($nu.temp-path | path exists) }\n'),  # fails when it runs
+    "homedir": ("module", 'export def show [] { $nu.home-path | path exists }\n'),
+    "logger": ("script", 'use std log\ndef main [] { log info "logged"; print done }\n'),  # `log info` changed
+    # std log used from inside a module: its export-env never reaches the caller, on 0.101 either.
+    "log-wrapper": ("module", 'use std log\nexport def hi [] { log info "logged"; "done" }\n'),
+    "const-tmp": ("script", 'const t = $nu.temp-path\ndef main [] { print ($t | path exists) }\n'),  # no parse
+    "legacy-env": ("script", 'def-env setup [] { let-env FOO = "1" }\ndef main [] { setup; print $env.FOO }\n'),
+    "modern": ("script", 'def main [] { print ("a b" | split row " " | str join ",") }\n'),
+}
+RUN_MODULE = {"homedir": "use homedir; homedir show", "log-wrapper": "use log-wrapper; log-wrapper hi"}
+
+
+def rotted_registry(root):
+    rows = []
+    for name, (type_, code) in ROTTED.items():
+        package = root / "pkgs" / name
+        package.mkdir(parents=True)
+        (package / "nupm.nuon").write_text(f'{{name: {name}, version: "0.1.0", type: {type_}, '
+                                           'dependencies: {nushell: "0.89.0"}}\n')
+        if type_ == "module":
+            (package / name).mkdir()
+            (package / name / "mod.nu").write_text(code)
+        else:
+            (package / f"{name}.nu").write_text(code)
+        (root / f"{name}.nuon").write_text(f'[[name, version, path, type, info]; [{name}, "0.1.0", pkgs/{name}, '
+                                           'local, null]]\n')
+        rows.append(f"[{name}, {name}.nuon]")
+    (root / "registry.nuon").write_text("[[name, path]; " + ", ".join(rows) + "]\n")
+    return root
+
+
+def runs(env, project, name: str) -> bool:
+    if name in RUN_MODULE:
+        return env.run("run", f"try-{name}", cwd=project).returncode == 0
+    return subprocess.run([str(project / ".nupm/bin" / name)], capture_output=True, env=env.vars).returncode == 0
+
+
+@needs_two_nus
+@needs_nginx
+def test_rotted_registry_packages_run_on_the_nushell_an_environment_pins(env, served, tmp_path):
+    """What the closing note of issue 13 lists: on the user's newest nu, only the package that never used
+    removed syntax runs; pinned to the oldest, all run but the one whose syntax was removed before it and the
+    module that relies on std log's environment reaching its caller."""
+    server, versions = served
+    env.configure(rotted=rotted_registry(tmp_path / "registry"))
+    env.vars["PATH"] = os.path.dirname(NEWEST) + os.pathsep + env.vars["PATH"]
+    env.vars["NUPM_NU"] = NEWEST
+    deps = {name: "*" for name in ROTTED}
+    tasks = "".join(f'try-{name} = "{code}"\n' for name, code in RUN_MODULE.items())
+    ran = {}
+    for pin in (None, versions[OLDEST]):
+        project = make_project(tmp_path / f"app-{pin}", deps=deps,
+                               extra=f"\n[scripts]\n{tasks}" + (f'\n[tool]\nnu = "{pin}"\n' if pin else ""))
+        env.ok("install", cwd=project)
+        ran[pin] = {name for name in ROTTED if runs(env, project, name)}
+    assert ran[None] == {"modern"}
+    assert ran[versions[OLDEST]] == {"tmpfiles", "homedir", "logger", "const-tmp", "modern"}
