@@ -72,26 +72,27 @@ def live_entries(home: Home, prune: bool) -> set[str]:
             continue
         live.update(Path(p.store).name for p in described.packages)
         if described.plugins:
-            with_plugins.append(described)
+            with_plugins.append((Path(env_dir), described))
     return live | plugin_entries(home, with_plugins)
 
 
 def plugin_entries(home: Home, described: list) -> set[str]:
     """Store entries holding a plugin that an environment's own plugin registry file names (read by nu: it
-    may name more than env.json, a `plugin add --plugin-config` by hand). When nu cannot read them, what
-    env.json says the registry holds is kept instead."""
+    may name more than env.json, a `plugin add --plugin-config` by hand), for each (env dir, description).
+    When nu cannot read them, what env.json says the registry holds is kept instead."""
     from nupm.nushell import binary
     from nupm.paths import PLUGIN_REGISTRY
     from nupm.plugins import registered_files
 
     if not described:
         return set()
-    registries = [Path(d.env_dir) / PLUGIN_REGISTRY for d in described if (Path(d.env_dir) / PLUGIN_REGISTRY).is_file()]
-    named = registered_files(described[0].plugin_nu or binary(), registries)
+    registries = [env_dir / PLUGIN_REGISTRY for env_dir, _ in described if (env_dir / PLUGIN_REGISTRY).is_file()]
+    # The user's nu, never one an env.json names: a repository can ship a .nupm/ whose env.json says anything.
+    named = registered_files(binary(), registries)
     if named is None:
         print(f"nupm: cannot read the plugin registries {', '.join(map(str, registries))}; keeping the plugins "
               "their env.json names", file=sys.stderr)
-        named = {p.target for d in described for p in d.plugins.values()}
+        named = {p.target for _, d in described for p in d.plugins.values()}
     store = os.path.realpath(home.store)
     return {os.path.relpath(path, store).split(os.sep)[0] for path in map(os.path.realpath, named)
             if path.startswith(store + os.sep)}
