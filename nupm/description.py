@@ -125,7 +125,8 @@ class Description:
                 nu_range=None if data.get("nu_range") is None else _range(data["nu_range"]),
                 plugins=_plugins(data.get("plugins", {}), data.get("env_dir")),
                 plugin_nu=None if data.get("plugin_nu") is None else _text(data["plugin_nu"]),
-                plugin_nu_version=None if data.get("plugin_nu_version") is None else _text(data["plugin_nu_version"]),
+                plugin_nu_version=(None if data.get("plugin_nu_version") is None
+                                   else _version(data["plugin_nu_version"])),
             )
         except (KeyError, TypeError, AttributeError) as e:
             raise BadDescription(f"not an environment description ({type(e).__name__}: {e})") from None
@@ -150,6 +151,17 @@ def _plugin_name(value) -> str:
 
     if plugin_name("nu_plugin_" + _text(value)) != value:
         raise TypeError(f"not a plugin name: {value!r}")
+    return value
+
+
+def _version(value) -> str:
+    """A Nushell version, checked here: the nu activation module compares the running nu with it."""
+    from nupm.versions import Version, VersionError
+
+    try:
+        Version(_text(value))
+    except VersionError as e:
+        raise TypeError(str(e)) from None
     return value
 
 

@@ -30,7 +30,7 @@ def plugin_file(directory: Path, name: str, built_for: str | None = None) -> Pat
 
 def plugin_package(directory: Path, name: str, version: str = "1.0.0", built_for: str | None = None) -> Path:
     """A module package shipping a plugin, whose module wraps the plugin's command."""
-    write_package(directory, name, version, body=f"export def greet [] {{ {name}-hi | str upcase }}\n")
+    write_package(directory, name, version, body=f'export def greet [] {{ $"({name}-hi)!" }}\n')
     manifest = directory / "nupm.toml"
     manifest.write_text(manifest.read_text().replace('type = "module"\n',
                                                      f'type = "module"\nplugins = ["nu_plugin_{name}"]\n'))
@@ -100,7 +100,7 @@ def test_a_python_plugin_is_registered_for_the_environment_and_usable_after_acti
         # The cd hook: the plugin's command, and the module wrapping it, parsed after the plugin was loaded.
         s.run("cd app")
         assert "hi from hello" in shown(s, "hello-hi")
-        assert "HI FROM HELLO" in shown(s, "hello greet")
+        assert "hi from hello!" in shown(s, "hello greet")
         assert "hi from mine" in shown(s, "mine-hi")  # the user's own plugins stay
         s.run("cd ..")
         assert "not found" in shown(s, "hello-hi")
@@ -111,7 +111,7 @@ def test_a_python_plugin_is_registered_for_the_environment_and_usable_after_acti
         line = env.ok("activate", "--shell", "nu", cwd=app).stdout.strip()
         assert "overlay new app; source " in line and "plugins/use.nu'#; overlay use --reload " in line
         s.run(line)
-        assert "HI FROM HELLO" in shown(s, "hello greet")
+        assert "hi from hello!" in shown(s, "hello greet")
         s.run("deactivate")
         assert "not found" in shown(s, "hello-hi")
         # Activated again, in another directory than the one it was deactivated in, it stays there.
@@ -198,3 +198,28 @@ def test_bad_plugin_lists_are_refused_with_their_position(env, value, message):
     assert proc.stderr.startswith("error: nupm.toml:5:11: "), proc.stderr  # the value of `plugins`
     assert message in proc.stderr
     assert manifest.read_bytes() == before
+
+
+NEWEST, OLDEST = os.environ.get("NUPM_TEST_NU_NEWEST"), os.environ.get("NUPM_TEST_NU_OLDEST")
+
+
+@pytest.mark.skipif(not (NEWEST and OLDEST), reason="SKIPPED LOUDLY: NUPM_TEST_NU_NEWEST and NUPM_TEST_NU_OLDEST name "
+                                                    "no two nu binaries (tests/run.sh sets them)")
+def test_plugins_follow_the_nu_found_here_and_activation_says_when_another_runs(env, app):
+    versions = {b: subprocess.run([b, "--version"], capture_output=True, text=True).stdout.strip()
+                for b in (NEWEST, OLDEST)}
+
+    def said(binary: str) -> str:
+        proc = subprocess.run([binary, "-n", "-c", "overlay use .nupm/app.nu"], cwd=app, env=env.vars,
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stderr.strip()
+
+    for registrar, other in ((NEWEST, OLDEST), (OLDEST, NEWEST)):
+        env.vars["NUPM_NU"] = registrar
+        env.ok("install", cwd=app)  # another nu found here: the plugins are registered again, with it
+        assert f"plugins registered with nu {versions[registrar]}" in env.ok("env", cwd=app).stdout
+        assert said(registrar) == ""
+        assert said(other) == (f"nupm: app's plugins are registered for Nushell {versions[registrar]}, and a "
+                               "compiled plugin loads in no other minor version (`nupm install` run with this nu "
+                               f"registers them for it); this nu is {versions[other]}")

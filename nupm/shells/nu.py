@@ -60,19 +60,28 @@ def _with_plugins(line: str, env_dir: Path, overlay: str) -> str:
 
 def _nu_check(d) -> str:
     """Lines that say, at activation, when the nu running is not one the environment works on (its pinned
-    Nushell, or its nu-version); nothing for an environment without either."""
+    Nushell, or its nu-version, or else the minor version its plugins were registered with, the one a
+    compiled plugin loads in); nothing for an environment without any."""
     from nupm.versions import Range
 
-    bounds = Range(d.nu_range).bounds() if d.nu_range else None
+    registered = ".".join(d.plugin_nu_version.split(".")[:2]) if d.plugins and d.plugin_nu_version else None
+    wanted = d.nu_range or (f"~{registered}" if registered else None)
+    bounds = Range(wanted).bounds() if wanted else None
     if bounds is None:
         return ""
     low, high = (None if b is None else b[0] * 1_000_000 + b[1] * 1_000 + b[2] for b in bounds)
     outside = f"$key < {low}" + (f" or $key >= {high}" if high is not None else "")
-    what = f"runs Nushell {d.nu_range[1:]} (`nupm shell` starts it)" if d.nu else f"needs Nushell {d.nu_range}"
+    if d.nu:
+        what = f"{d.name} runs Nushell {d.nu_range[1:]} (`nupm shell` starts it)"
+    elif d.nu_range:
+        what = f"{d.name} needs Nushell {d.nu_range}"
+    else:
+        what = (f"{d.name}'s plugins are registered for Nushell {d.plugin_nu_version}, and a compiled plugin loads "
+                f"in no other minor version (`nupm install` run with this nu registers them for it)")
     return ("\n    # Said at activation: the nu running this is not one the environment works on.\n"
             "    let here = ((version).version | str replace --regex '[-+].*' '' | split row '.' | into int)\n"
             "    let key = ($here.0 * 1000000 + $here.1 * 1000 + $here.2)\n"
-            f"    if {outside} {{ print --stderr ({quote_nu(f'nupm: {d.name} {what}; this nu is ')} + "
+            f"    if {outside} {{ print --stderr ({quote_nu(f'nupm: {what}; this nu is ')} + "
             "(version).version) }")
 
 
