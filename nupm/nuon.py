@@ -226,6 +226,8 @@ class _Parser:
         while self.pos < len(text) and not (text[self.pos] in _SPACE or text[self.pos] in "[]{}(),;#"):
             self.pos += 1
         word = text[start:self.pos]
+        if not word:  # a character that ends a word where a value starts (a form feed): no progress, no value
+            self.fail(f"unexpected {text[start]!r}", start)
         if word in _WORDS:
             return _WORDS[word]
         try:

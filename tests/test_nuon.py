@@ -42,6 +42,7 @@ def test_reads(text, value):
     ("[[a, b]; [1]]", 1, 10),
     ("{a 1}", 1, 4),
     ("{a: 1, a: 2}", 1, 8),
+    ("[a.nu\x0c, b]", 1, 6),  # a form feed ends a bare word but is no space between values: it hung the reader
 ])
 def test_errors_have_positions(tmp_path, text, line, col):
     path = tmp_path / "bad.nuon"

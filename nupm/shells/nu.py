@@ -71,7 +71,7 @@ def _nu_check(d) -> str:
         return ""
     low, high = (None if b is None else b[0] * 1_000_000 + b[1] * 1_000 + b[2] for b in bounds)
     outside = f"$key < {low}" + (f" or $key >= {high}" if high is not None else "")
-    if d.nu:
+    if d.nu and d.nu_range:
         what = f"{d.name} runs Nushell {d.nu_range[1:]} (`nupm shell` starts it)"
     elif d.nu_range:
         what = f"{d.name} needs Nushell {d.nu_range}"
