@@ -84,7 +84,8 @@ def _messages(stderr: str) -> list[str]:
             if isinstance(item, dict):
                 if isinstance(item.get("msg"), str):
                     found.append(item["msg"])
-                stack.extend(item.get("inner") or [])
+                inner = item.get("inner")
+                stack.extend(inner if isinstance(inner, list) else [])
         return found
     return []
 

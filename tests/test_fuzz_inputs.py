@@ -183,3 +183,18 @@ def test_mutated_nushell_source_answers(edits):
         _quietly(lambda: ArchiveReleases(tmp, None).sha256(version))
         npm = NpmReleases("https://registry.example", Served())
         _quietly(lambda: (npm.versions(), npm.archive_url(version), npm.sha256(version)))
+
+
+@FUZZ
+@given(text=st.one_of(st.text(max_size=200), st.recursive(
+    st.one_of(st.none(), st.integers(), st.text(max_size=20)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.dictionaries(st.sampled_from(["msg", "inner", "json", "x"]), inner, max_size=4)),
+    max_leaves=20).map(json.dumps)))
+def test_what_nu_prints_when_a_plugin_fails_to_register(text):
+    """nu's stderr while registering a plugin carries the plugin's own output too: whatever it holds, the
+    refusal is one message."""
+    from nupm.plugins import PluginRefused, _refusal
+
+    found = _refusal("hello", "/s/nu_plugin_hello", "hello", "nu", text)
+    assert isinstance(found, PluginRefused) and str(found)
