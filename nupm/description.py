@@ -156,21 +156,23 @@ def _plugin_name(value) -> str:
 
 def _version(value) -> str:
     """A Nushell version, checked here: the nu activation module compares the running nu with it."""
-    from nupm.versions import Version, VersionError
+    from nupm.versions import Version
 
-    try:
-        Version(_text(value))
-    except VersionError as e:
-        raise TypeError(str(e)) from None
-    return value
+    return _parsed(value, Version)
 
 
 def _range(value) -> str:
     """A range of Nushell versions, checked here: it is compiled into the nu activation module."""
-    from nupm.versions import Range, VersionError
+    from nupm.versions import Range
+
+    return _parsed(value, Range)
+
+
+def _parsed(value, parse) -> str:
+    from nupm.versions import VersionError
 
     try:
-        Range(_text(value))
+        parse(_text(value))
     except VersionError as e:
         raise TypeError(str(e)) from None
     return value

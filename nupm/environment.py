@@ -233,11 +233,12 @@ def write(env_dir: Path, description: Description, extra: dict[str, str] | None 
     files = {**generated_files(description), **(extra or {})}
     if is_current(env_dir, files, description):
         return False
+    kept = _registry_to_keep(env_dir, description)
     for stale in debris_in(env_dir.parent):  # what a killed nupm left beside it
         if stale.name.startswith(f"{env_dir.name}."):
             remove_tree(stale)
     with built_beside(env_dir, replace=True, prefix=f"{env_dir.name}.tmp-") as tmp:
-        _fill(tmp, description)
+        _fill(tmp, description, kept)
         base = os.fspath(tmp)
         for name, content in files.items():
             write_new(os.path.join(base, name), content.encode("utf-8"))
@@ -246,7 +247,22 @@ def write(env_dir: Path, description: Description, extra: dict[str, str] | None 
     return True
 
 
-def _fill(tmp: Path, description: Description) -> None:
+def _registry_to_keep(env_dir: Path, description: Description) -> bytes | None:
+    """The plugin registry the environment has, when the new one would register the same plugins with the
+    same nu: it is kept, and no plugin runs again (a changed variable rewrites the environment)."""
+    from nupm.description import read
+
+    old = read(env_dir) if description.plugins else None
+    if old is None or (old.plugins, old.plugin_nu, old.plugin_nu_version) != (
+            description.plugins, description.plugin_nu, description.plugin_nu_version):
+        return None
+    try:
+        return (env_dir / PLUGIN_REGISTRY).read_bytes()
+    except OSError:
+        return None
+
+
+def _fill(tmp: Path, description: Description, kept: bytes | None = None) -> None:
     base = os.fspath(tmp)
     lib, bin_ = os.path.join(base, "lib"), os.path.join(base, "bin")
     os.mkdir(bin_)
@@ -269,8 +285,11 @@ def _fill(tmp: Path, description: Description) -> None:
         from nupm.plugins import register
 
         os.mkdir(os.path.dirname(os.path.join(base, PLUGIN_REGISTRY)))
-        register(description.plugin_nu, Path(base, PLUGIN_REGISTRY),
-                 {name: (p.target, p.package) for name, p in description.plugins.items()})
+        if kept is not None:
+            write_new(os.path.join(base, PLUGIN_REGISTRY), kept)
+        else:
+            register(description.plugin_nu, Path(base, PLUGIN_REGISTRY),
+                     {name: (p.target, p.package) for name, p in description.plugins.items()})
 
 
 def script_wrapper(script: str, lib_dir: str, nu: str | None = None, plugins: str | None = None) -> str:
