@@ -27,6 +27,14 @@ class LockedPackage:
     source: Source
     hash: str
     dependencies: dict[str, str] = field(default_factory=dict)  # name -> requirement as declared
+    # A private copy (a module some dependants need in a version the others cannot share): its id,
+    # `<name>@<dependant>`, and the dependants (their ids) whose `use NAME` finds it.
+    copy: str | None = None
+    serves: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.copy or self.name
 
 
 @dataclass
@@ -37,7 +45,11 @@ class Lock:
     nu_version: str | None = None  # the manifest's [package] nu-version when locked
 
     def by_name(self) -> dict[str, LockedPackage]:
-        return {p.name: p for p in self.packages}
+        """The shared version of each package (private copies are under `by_id`)."""
+        return {p.name: p for p in self.packages if p.copy is None}
+
+    def by_id(self) -> dict[str, LockedPackage]:
+        return {p.id: p for p in self.packages}
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -65,7 +77,7 @@ def render(lock: Lock, project_root: Path | None) -> str:
             if value is not None]
     out.append("\n[requirements]\n")
     out += [f"{_key(name)} = {_inline(spec)}\n" for name, spec in sorted(lock.requirements.items())]
-    for pkg in sorted(lock.packages, key=lambda p: p.name):
+    for pkg in sorted(lock.packages, key=lambda p: (p.name, p.copy or "")):
         out.append("\n[[package]]\n")
         out.append(f"name = {toml_string(pkg.name)}\n")
         out.append(f"version = {toml_string(pkg.version)}\n")
@@ -73,6 +85,9 @@ def render(lock: Lock, project_root: Path | None) -> str:
         out.append(f"source = {_inline(pkg.source.to_lock(project_root))}\n")
         out.append(f"hash = {toml_string(pkg.hash)}\n")
         out.append(f"dependencies = {_inline(dict(sorted(pkg.dependencies.items())))}\n")
+        if pkg.copy:
+            out.append(f"private = {toml_string(pkg.copy)}\n")
+            out.append(f"for = [{', '.join(toml_string(s) for s in pkg.serves)}]\n")
     return "".join(out)
 
 
@@ -99,6 +114,10 @@ def read_text_lock(text: str, path: Path, project_root: Path) -> Lock:
     lock = Lock(requirements=requirements, nu=data.get("nu"), nu_version=data.get("nu-version"))
     for number, table in enumerate(packages, 1):
         lock.packages.append(_locked_package(path, text, number, table, project_root))
+    ids = [p.id for p in lock.packages]
+    if len(set(ids)) != len(ids):
+        twice = next(i for i in ids if ids.count(i) > 1)
+        check.fail(None, "package", f"package {twice!r} is locked twice")
     return lock
 
 
@@ -129,8 +148,16 @@ def _locked_package(path: Path, text: str, number: int, table: dict, root: Path)
         fail("an archive source needs its sha256")
     if not isinstance(deps, dict):
         fail("dependencies must be a table")
+    copy, serves = table.get("private"), table.get("for", [])
+    if copy is not None and (not isinstance(copy, str) or not copy.startswith(table["name"] + "@")
+                             or not isinstance(serves, list) or not serves
+                             or not all(isinstance(s, str) and s for s in serves)):
+        fail(f"a private copy needs private = \"{table['name']}@DEPENDANT\" and for = [the dependants]")
+    if copy is None and "for" in table:
+        fail("`for` belongs to a private copy (private = ...)")
     return LockedPackage(name=table["name"], version=str(table["version"]), type=table["type"],
-                         source=Source.from_lock(source, root), hash=table["hash"], dependencies=deps)
+                         source=Source.from_lock(source, root), hash=table["hash"], dependencies=deps,
+                         copy=copy, serves=tuple(serves))
 
 
 def _nth_package_line(text: str, number: int) -> int:

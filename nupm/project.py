@@ -186,8 +186,10 @@ def resolve_lock(project: Project, registry: str | None = None, keep: Lock | Non
         packages = []
         for name, cand in chosen.items():
             deps = {n.name: n.req.describe() for n in resolution.dependencies[name]}
-            packages.append(LockedPackage(name=name, version=str(cand.version), type=finder.package_type(cand),
-                                          source=finder.source_of(cand), hash=hashes[name], dependencies=deps))
+            private = name if name in resolution.users else None
+            packages.append(LockedPackage(name=cand.name, version=str(cand.version), type=finder.package_type(cand),
+                                          source=finder.source_of(cand), hash=hashes[cand], dependencies=deps,
+                                          copy=private, serves=tuple(resolution.users.get(name, ()))))
     finally:
         finder.close()
         progress.current().finish()

@@ -440,10 +440,19 @@ class PackageFinder:
             self._hashes[cand.key] = tree_hash(directory)
         return self._hashes[cand.key]
 
-    def hash_all(self, cands: list[Candidate]) -> dict[str, str]:
-        """Content hash of each candidate (by name), fetching on the pool in parallel."""
+    def hash_all(self, cands: list[Candidate]) -> dict[Candidate, str]:
+        """Content hash of each candidate, fetching on the pool in parallel."""
         self.prefetch(cands)
-        return {c.name: self.hash(c) for c in cands}
+        return {c: self.hash(c) for c in cands}
+
+
+# A private copy's name for the solver: `<package>@<dependant>`. Package names cannot hold "@".
+PRIVATE = "@"
+
+
+def real_name(name: str) -> str:
+    """The package a solver name stands for (a private copy's name without its dependant)."""
+    return name.split(PRIVATE, 1)[0]
 
 
 class _Universe:
@@ -462,14 +471,20 @@ class _Universe:
         self.edges: dict[Candidate, list[Need]] = {}
         self.shared: dict[str, dict[tuple, int]] = {}
         self.root_needs: list[Need] = []
+        # (dependant's solver name, package) -> the solver name of the private copy that dependant uses.
+        self.private: dict[tuple[str, str], str] = {}
+
+    def route(self, dependant: str, name: str) -> str:
+        return self.private.get((dependant, name), name)
 
     def count(self, name: str) -> int:
         if name not in self.cands:
-            self.cands[name] = self._order(name, self.finder.candidates(name, self.needs_seen.get(name, [])))
+            found = self.finder.candidates(real_name(name), self.needs_seen.get(name, []))
+            self.cands[name] = self._order(name, found)
         return len(self.cands[name])
 
     def _order(self, name: str, cands: list[Candidate]) -> list[Candidate]:
-        preferred = self.finder.preferred.get(name)
+        preferred = self.finder.preferred.get(name)  # a private copy keeps no locked version: it may differ
         unique = list(dict.fromkeys(cands))
         return sorted(unique, key=lambda c: (str(c.version) == preferred, c.version), reverse=True)
 
@@ -491,7 +506,7 @@ class _Universe:
         if need.req.kind == "registry" and not need.req.registry:
             return
         self.needs_seen.setdefault(name, []).append(need)
-        extra = [c for c in self.finder.candidates(name, [need]) if c not in set(self.cands[name])]
+        extra = [c for c in self.finder.candidates(real_name(name), [need]) if c not in set(self.cands[name])]
         if extra:
             self.cands[name] = self._order(name, self.cands[name] + extra)
             self.matches = {k: v for k, v in self.matches.items() if k[0] != name}
@@ -507,9 +522,9 @@ class _Universe:
             needs = self.edges[cand] = self.finder.dependencies(cand)
             self._warm(needs)
         if not _index_knows(cand):
-            return [(n.name, n) for n in needs]
+            return [(self.route(name, n.name), n) for n in needs]
         shared = self._shared(name)
-        return [(n.name, n, shared.get((n.name, str(n.req.range)), 0)) for n in needs]
+        return [(self.route(name, n.name), n, shared.get((n.name, str(n.req.range)), 0)) for n in needs]
 
     def _shared(self, name: str) -> dict[tuple, int]:
         """(dependency, range text) -> the candidates of `name` whose index row lists exactly that dependency."""
@@ -575,8 +590,9 @@ def _satisfies(need: Need, cand: Candidate) -> bool:
 
 @dataclass
 class Resolution:
-    packages: dict[str, Candidate]
-    dependencies: dict[str, list[Need]]  # name -> what that package requires
+    packages: dict[str, Candidate]  # solver name (a private copy's is `<package>@<dependant>`) -> candidate
+    dependencies: dict[str, list[Need]]  # solver name -> what that package requires
+    users: dict[str, list[str]] = field(default_factory=dict)  # a private copy -> the dependants it serves
 
 
 def resolve(root: Manifest, finder: PackageFinder) -> Resolution:
@@ -586,18 +602,77 @@ def resolve(root: Manifest, finder: PackageFinder) -> Resolution:
         # The pinned Nushell is installed into the environment whether or not a package asks for it.
         universe.root_needs.append(Need(Requirement(manifest_mod.NUSHELL, Range(root.nu_pin)), root.root))
     universe.root_needs += finder.nushell_need(None, root.nu_version, root.root)
-    for _ in range(1000):  # each restart adds a candidate; a project has far fewer pinned sources
+    for _ in range(1000):  # each restart adds a candidate or a private copy; far fewer happen
         try:
             chosen = Solver(universe).solve(universe.dependencies(ROOT, 0))
             break
         except Grown:
             continue
         except NoSolution as e:
-            raise ResolutionError(explain(root, e, universe, finder)) from None
+            if not _make_private(e, universe, finder):
+                raise ResolutionError(explain(root, e, universe, finder)) from None
     else:
         raise ResolutionError("resolution restarted too often; this is a bug in nupm")
     packages = {name: universe.cands[name][index] for name, index in sorted(chosen.items())}
-    return Resolution(packages, {name: universe.edges[cand] for name, cand in packages.items()})
+    users = {copy: sorted(d for (d, _), c in universe.private.items() if c == copy and d in packages)
+             for copy in packages if PRIVATE in copy}
+    _check_private(packages, users, finder)
+    return Resolution(packages, {name: universe.edges[cand] for name, cand in packages.items()}, users)
+
+
+def _clash(failure: NoSolution, universe: _Universe) -> tuple[str, dict[str, list[tuple[str, Need]]]]:
+    """The package a failure is about (the one whose requirements clash: most distinct ranges, else the one
+    met last) and, per package, the (dependant's solver name, requirement) facts the proof rests on."""
+    causes: dict[str, list[tuple[str, Need]]] = {}
+    for _, parent, _index, dep, need in failure.facts():
+        if (parent, need) not in causes.setdefault(dep, []):
+            causes[dep].append((parent, need))
+    order = list(causes)
+    name = max(order, key=lambda n: (len({need.req.describe() for _, need in causes[n]}), order.index(n)))
+    return (manifest_mod.NUSHELL if manifest_mod.NUSHELL in causes else name), causes
+
+
+def _make_private(failure: NoSolution, universe: _Universe, finder: PackageFinder) -> bool:
+    """After a conflict over a module that only other packages require, give the dependants that cannot
+    share its version their own copy (the fewest copies: greedy groups of dependants whose requirements
+    one version meets; the largest group keeps the shared one). False when that cannot help."""
+    name, causes = _clash(failure, universe)
+    real = real_name(name)
+    if real == manifest_mod.NUSHELL or any(n.name == real for n in universe.root_needs):
+        return False  # what `use utils` means in the project's own shell must be one version
+    if any(parent == ROOT for parent, _ in causes[name]):
+        return False
+    masks: dict[str, int] = {}
+    for parent, need in causes[name]:
+        masks[parent] = masks.get(parent, -1) & universe.matching(name, need)
+    groups: list[tuple[int, list[str]]] = []
+    for parent in sorted(masks, key=lambda p: (bin(masks[p]).count("1"), p)):
+        for i, (mask, members) in enumerate(groups):
+            if mask & masks[parent]:
+                groups[i] = (mask & masks[parent], [*members, parent])
+                break
+        else:
+            groups.append((masks[parent], [parent]))
+    if len(groups) < 2 or any(mask == 0 for mask, _ in groups):
+        return False  # one dependant asks for what no version offers: a copy of its own changes nothing
+    groups.sort(key=lambda g: (-len(g[1]), g[1]))
+    for _, members in groups[1:]:
+        copy = f"{real}{PRIVATE}{sorted(members)[0]}"
+        for member in members:
+            universe.private[(member, real)] = copy
+    return True
+
+
+def _check_private(packages: dict[str, Candidate], users: dict[str, list[str]], finder: PackageFinder) -> None:
+    """Only a module can be private: a script package's commands exist once per environment."""
+    for copy, cand in packages.items():
+        if PRIVATE in copy and finder.package_type(cand) != "module":
+            shared = packages.get(real_name(copy))
+            who = ", ".join(real_name(u) for u in users[copy])
+            raise ResolutionError(
+                f"cannot resolve {cand.name}: {who} need{'s' if len(users[copy]) == 1 else ''} {cand}, other "
+                f"packages {shared or 'another version'}; {cand.name} is a {finder.package_type(cand)} package, whose "
+                "commands exist once in an environment, so it cannot have a version of its own for each dependant")
 
 
 # -- explaining failures -------------------------------------------------------------------------
@@ -613,8 +688,8 @@ def explain(root: Manifest, failure: NoSolution, universe: _Universe, finder: Pa
     causes: dict[str, list[_Cause]] = {}
     for _, parent, index, dep, need in failure.facts():
         cause = _Cause(None if parent == ROOT else universe.cands[parent][index], need)
-        if cause not in causes.setdefault(dep, []):
-            causes[dep].append(cause)
+        if cause not in causes.setdefault(real_name(dep), []):
+            causes[real_name(dep)].append(cause)
     # The package the failure is about: the one whose requirements clash (most distinct ranges), else the
     # one met last (nearest to the conflict).
     order = list(causes)
@@ -631,6 +706,10 @@ def explain(root: Manifest, failure: NoSolution, universe: _Universe, finder: Pa
             seen.add(line)
             lines.append(line)
     lines.append("  " + _verdict(name, [c.requirement for c in causes[name]], finder))
+    if name != manifest_mod.NUSHELL and any(c.parent is None for c in causes[name]) and any(
+            c.parent is not None for c in causes[name]):
+        lines.append(f"  (a package may get a private version of a module only when the project does not require it "
+                     f"itself: `use {name}` in the project's shell must mean one version)")
     return "\n".join(lines)
 
 
