@@ -28,6 +28,7 @@ class Command:
     kind: str  # "nu-script" | "binary"
     target: str
     package: str
+    lib: str | None = None  # the lib dir a script runs with when its package has a view of its own (nupm.views)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,16 @@ class Plugin:
 
     target: str  # the executable
     package: str
+
+
+@dataclass(frozen=True)
+class Shim:
+    """A module used through its own lib view (nupm.views): links to its files and its mod.nu, first setting
+    NU_LIB_DIRS to `lib` and importing `uses`, the modules the lock chose for it."""
+
+    source: str  # the store's module: a directory with mod.nu, or a .nu file
+    lib: str
+    uses: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,8 @@ class Description:
     plugins: dict[str, Plugin] = field(default_factory=dict)  # plugin name -> executable
     plugin_nu: str | None = None  # the nu that registered the plugins: the pinned one, else the one found here
     plugin_nu_version: str | None = None  # its version (another nu found here later means registering again)
+    views: dict[str, dict[str, str]] = field(default_factory=dict)  # a package's lib view -> entries unlike lib/
+    shims: dict[str, Shim] = field(default_factory=dict)  # directory -> the module it is, with its view set
 
     def links(self) -> dict[str, str]:
         """Every entry of lib/: modules and collections."""
@@ -85,14 +98,17 @@ class Description:
             "variables": dict(self.variables),
             "modules": dict(self.modules),
             **({"collections": dict(self.collections)} if self.collections else {}),
-            "commands": {name: {"kind": c.kind, "target": c.target, "package": c.package}
-                         for name, c in self.commands.items()},
+            "commands": {name: {"kind": c.kind, "target": c.target, "package": c.package,
+                                **({"lib": c.lib} if c.lib else {})} for name, c in self.commands.items()},
             "packages": [{"name": p.name, "version": p.version, "type": p.type, "hash": p.hash, "store": p.store}
                          for p in self.packages],
             **({"nu": self.nu} if self.nu else {}),
             **({"nu_range": self.nu_range} if self.nu_range else {}),
             **({"plugins": {name: {"target": p.target, "package": p.package} for name, p in self.plugins.items()},
                 "plugin_nu": self.plugin_nu, "plugin_nu_version": self.plugin_nu_version} if self.plugins else {}),
+            **({"views": {d: dict(entries) for d, entries in self.views.items()},
+                "shims": {d: {"source": s.source, "lib": s.lib, "uses": list(s.uses)} for d, s in self.shims.items()}}
+               if self.views or self.shims else {}),
         }
 
     def environ(self, base: dict[str, str]) -> dict[str, str]:
@@ -115,7 +131,8 @@ class Description:
                 path=_texts(data["path"]), lib_dirs=_texts(data["lib_dirs"]),
                 variables=_table(data["variables"]), modules=_table(data["modules"]),
                 collections=_table(data.get("collections", {})),
-                commands={_text(n): Command(_text(c["kind"]), _text(c["target"]), _text(c["package"]))
+                commands={_text(n): Command(_text(c["kind"]), _text(c["target"]), _text(c["package"]),
+                                            None if c.get("lib") is None else _text(c["lib"]))
                           for n, c in data.get("commands", {}).items()},
                 packages=tuple(Package(*(_text(p[k]) for k in ("name", "version", "type", "hash", "store")))
                                for p in data.get("packages", [])),
@@ -127,6 +144,9 @@ class Description:
                 plugin_nu=None if data.get("plugin_nu") is None else _text(data["plugin_nu"]),
                 plugin_nu_version=(None if data.get("plugin_nu_version") is None
                                    else _version(data["plugin_nu_version"])),
+                views={_text(d): _table(entries) for d, entries in data.get("views", {}).items()},
+                shims={_text(d): Shim(_text(s["source"]), _text(s["lib"]), _texts(s["uses"]))
+                       for d, s in data.get("shims", {}).items()},
             )
         except (KeyError, TypeError, AttributeError) as e:
             raise BadDescription(f"not an environment description ({type(e).__name__}: {e})") from None

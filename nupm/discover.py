@@ -138,9 +138,11 @@ def outdated(project) -> list[dict]:
     wants: dict[str, list[str]] = {}
     for name, req in project.manifest.dependencies.items():
         wants.setdefault(name, []).append(str(req.range or "*"))
+    copies = lock.copies()  # a private copy answers to its own dependants' requirements
     for pkg in lock.packages:
         for dep, text in pkg.dependencies.items():
-            wants.setdefault(dep, []).append(text)
+            target = copies.get((pkg.id, dep))
+            wants.setdefault(target.id if target else dep, []).append(text)
     registries = {r.name: r for r in _registries(project.manifest)}
     rows = []
     for pkg in lock.packages:
@@ -149,12 +151,12 @@ def outdated(project) -> list[dict]:
             continue
         entries = [e for e in registry.versions(pkg.name) if not e.is_label]
         try:
-            ranges = [Range(t) for t in wants.get(pkg.name, ["*"])]
+            ranges = [Range(t) for t in wants.get(pkg.id, ["*"])]
         except VersionError:
             ranges = []
         allowed = [e for e in entries if all(r.admits(e.version) for r in ranges)]
         top, best = newest(entries), newest(allowed)
-        rows.append({"name": pkg.name, "locked": pkg.version, "allowed": str(best.version) if best else None,
+        rows.append({"name": pkg.id, "locked": pkg.version, "allowed": str(best.version) if best else None,
                      "newest": str(top.version) if top else None, "registry": registry.name,
                      "outdated": bool(top and str(top.version) != pkg.version)})
     return rows

@@ -16,6 +16,7 @@ from nupm import fastpath
 from nupm.description import Command, Description, Package, Plugin
 from nupm.errors import NupmError
 from nupm.fsutil import built_beside, debris_in, pause_point, remove_tree, write_new
+from nupm.lock import LockedPackage
 from nupm.manifest import Manifest
 from nupm.paths import ENV_DESCRIPTION, PLUGIN_REGISTRY
 from nupm.store import StoreEntry
@@ -27,29 +28,37 @@ class ConflictingNames(NupmError):
     pass
 
 
-def describe(manifest: Manifest, entries: list[StoreEntry], env_dir: Path, kind: str = "project") -> Description:
-    """The complete, machine-readable description of one environment.
+def describe(manifest: Manifest, installed: list[tuple[LockedPackage, StoreEntry]], env_dir: Path,
+             kind: str = "project") -> Description:
+    """The complete, machine-readable description of one environment, from the locked packages and their
+    store entries.
 
     `kind` is "project" (env_dir is the project's .nupm/, the project's own module is included) or
     "global" (env_dir is NUPM_HOME/overlays/<name>, which is also the environment's root).
     """
+    from nupm import views
+
     env_dir = env_dir.absolute()
     modules: dict[str, str] = {}
     collections: dict[str, str] = {}
     commands: dict[str, Command] = {}
     plugins: dict[str, Plugin] = {}
     owners: dict[str, str] = {}
-    packages = []
     nu, nu_range = None, manifest.nu_version
-    for entry in sorted(entries, key=lambda e: e.name):
+    view_dirs, shims, shimmed = views.views(installed, env_dir)
+    for pkg, entry in sorted(installed, key=lambda pe: pe[0].id):
+        if pkg.copy:
+            continue  # found by its dependants' views only
         if entry.type == "nushell":
             nu, nu_range = str(entry.path / entry.binaries["nu"]), f"={entry.version}"
-        _offer(entry.name, entry.path, entry.modules, entry.scripts, entry.binaries, modules, commands, owners)
+        _offer(entry.name, entry.path, entry.modules, entry.scripts, entry.binaries, modules, commands, owners,
+               views.lib_of(env_dir, pkg.id, view_dirs))
         _offer_plugins(entry.name, entry.path, entry.plugins, plugins, owners)
         for name, rel in entry.collections.items():
             _claim(owners, f"module {name}", entry.name)
             collections[name] = str(entry.path / rel)
-        packages.append(Package(entry.name, entry.version, entry.type, entry.hash, str(entry.path)))
+    modules.update(shimmed)
+    packages = [Package(e.name, e.version, e.type, e.hash, str(e.path)) for _, e in sorted(installed, key=_by_id)]
     _check_path_entries([env_dir / "bin"])
     if kind == "project":
         own = OwnCode.of(manifest)
@@ -73,7 +82,13 @@ def describe(manifest: Manifest, entries: list[StoreEntry], env_dir: Path, kind:
         plugins=dict(sorted(plugins.items())),
         plugin_nu=plugin_nu,
         plugin_nu_version=plugin_nu_version,
+        views=view_dirs,
+        shims=shims,
     )
+
+
+def _by_id(installed: tuple[LockedPackage, StoreEntry]) -> str:
+    return installed[0].id
 
 
 def _plugin_nu(pinned: str | None, name: str) -> tuple[str, str]:
@@ -126,14 +141,15 @@ class OwnCode:
 
 
 def _offer(owner: str, base: Path, offered_modules: dict, scripts: dict, binaries: dict,
-           modules: dict, commands: dict, owners: dict) -> None:
-    """Add what `owner` provides (paths relative to `base`), refusing a name another package provides."""
+           modules: dict, commands: dict, owners: dict, lib: str | None = None) -> None:
+    """Add what `owner` provides (paths relative to `base`), refusing a name another package provides;
+    `lib`: the view its scripts run with, when it has private copies."""
     for name, rel in offered_modules.items():
         _claim(owners, f"module {name}", owner)
         modules[name] = str(base / rel)
     for name, rel in scripts.items():
         _claim(owners, f"command {name}", owner)
-        commands[name] = Command("nu-script", str(base / rel), owner)
+        commands[name] = Command("nu-script", str(base / rel), owner, lib)
     for name, rel in binaries.items():
         _claim(owners, f"command {name}", owner)
         commands[name] = Command("binary", str(base / rel), owner)
@@ -187,7 +203,9 @@ def is_current(env_dir: Path, files: dict[str, str], description: Description) -
     exists = os.path.exists
     return (all(exists(os.path.join(lib, name)) for name in description.links())
             and all(exists(os.path.join(bin_, name)) for name in description.commands)
-            and (not description.plugins or exists(os.path.join(base, PLUGIN_REGISTRY))))
+            and (not description.plugins or exists(os.path.join(base, PLUGIN_REGISTRY)))
+            and all(exists(os.path.join(d, "mod.nu")) for d in description.shims)
+            and all(exists(os.path.join(d, name)) for d, entries in description.views.items() for name in entries))
 
 
 def _read_text(path: str) -> str | None:
@@ -220,6 +238,9 @@ def check_links(env_dir: Path, description: Description) -> None:
     broken += [os.path.join(bin_, name) for name, command in description.commands.items()
                if not exists(os.path.join(bin_, name)) or not exists(command.target)]
     broken += [plugin.target for plugin in description.plugins.values() if not exists(plugin.target)]
+    broken += [os.path.join(d, name) for d, entries in description.views.items() for name in entries
+               if not exists(os.path.join(d, name))]
+    broken += [shim.source for shim in description.shims.values() if not exists(shim.source)]
     if broken:
         raise NupmError(f"the environment in {env_dir} has links that lead nowhere ({', '.join(broken[:3])}); "
                         "was the store changed meanwhile? run the command again")
@@ -279,8 +300,13 @@ def _fill(tmp: Path, description: Description, kept: bytes | None = None) -> Non
         if command.kind == "binary":
             os.symlink(command.target, path)
         else:
-            wrapper = script_wrapper(command.target, lib_dir, description.nu, registry)
+            wrapper = script_wrapper(command.target, command.lib or lib_dir, description.nu, registry,
+                                     private=command.lib is not None)
             write_new(path, wrapper.encode("utf-8"), 0o755)
+    if description.views or description.shims:
+        from nupm import views
+
+        views.write(base, description)
     if description.plugins:
         from nupm.plugins import register
 
@@ -292,13 +318,16 @@ def _fill(tmp: Path, description: Description, kept: bytes | None = None) -> Non
                      {name: (p.target, p.package) for name, p in description.plugins.items()})
 
 
-def script_wrapper(script: str, lib_dir: str, nu: str | None = None, plugins: str | None = None) -> str:
+def script_wrapper(script: str, lib_dir: str, nu: str | None = None, plugins: str | None = None,
+                   private: bool = False) -> str:
     """A POSIX sh launcher: the script runs in nu with the environment's modules importable (and its
     plugins, from the `plugins` registry file); in the environment's own Nushell when it has one ([tool]
-    nu), else in NUPM_NU or the nu on PATH."""
+    nu), else in NUPM_NU or the nu on PATH. A `private` lib dir (a package's own view, with its private
+    copies) must be the only one: nu 0.115 searches an inherited NU_LIB_DIRS before -I."""
     runner = shlex.quote(nu) if nu else '"${NUPM_NU:-nu}"'
     registry = f"--plugin-config {shlex.quote(plugins)} " if plugins else ""
     return ("#!/bin/sh\n"
             "# generated by nupm\n"
+            + ("unset NU_LIB_DIRS\n" if private else "")
             # -I, not --include-path: nu 0.101 re-parses the long flag's value as code.
-            f'exec {runner} {registry}-I {shlex.quote(lib_dir)} {shlex.quote(script)} "$@"\n')
+            + f'exec {runner} {registry}-I {shlex.quote(lib_dir)} {shlex.quote(script)} "$@"\n')

@@ -51,6 +51,13 @@ class Lock:
     def by_id(self) -> dict[str, LockedPackage]:
         return {p.id: p for p in self.packages}
 
+    def copies(self) -> dict[tuple[str, str], LockedPackage]:
+        """(dependant's id, package name) -> the private copy of that package that dependant gets."""
+        return {(dependant, p.name): p for p in self.packages for dependant in p.serves}
+
+    def has_copies(self) -> bool:
+        return any(p.copy for p in self.packages)
+
 
 # -- writing -------------------------------------------------------------------------------------
 def toml_string(value: str) -> str:
@@ -114,11 +121,28 @@ def read_text_lock(text: str, path: Path, project_root: Path) -> Lock:
     lock = Lock(requirements=requirements, nu=data.get("nu"), nu_version=data.get("nu-version"))
     for number, table in enumerate(packages, 1):
         lock.packages.append(_locked_package(path, text, number, table, project_root))
-    ids = [p.id for p in lock.packages]
-    if len(set(ids)) != len(ids):
-        twice = next(i for i in ids if ids.count(i) > 1)
-        check.fail(None, "package", f"package {twice!r} is locked twice")
+    _check_copies(lock, path, text)
     return lock
+
+
+def _check_copies(lock: Lock, path: Path, text: str) -> None:
+    """Each id once; a private copy serves packages of the lock, none of them served twice for one name."""
+    ids: dict[str, int] = {}
+    for number, pkg in enumerate(lock.packages, 1):
+        ids.setdefault(pkg.id, number)
+    served: set[tuple[str, str]] = set()
+    for number, pkg in enumerate(lock.packages, 1):
+        def fail(what: str, number=number):
+            raise BadInput(path, _nth_package_line(text, number), 1, f"package #{number}: {what}")
+
+        if ids[pkg.id] != number:
+            fail(f"{pkg.id!r} is locked twice")
+        for dependant in pkg.serves:
+            if dependant not in ids:
+                fail(f"{pkg.id!r} is for {dependant!r}, which is not locked")
+            if (dependant, pkg.name) in served:
+                fail(f"{dependant!r} is given two private copies of {pkg.name!r}")
+            served.add((dependant, pkg.name))
 
 
 def _locked_package(path: Path, text: str, number: int, table: dict, root: Path) -> LockedPackage:
@@ -149,15 +173,22 @@ def _locked_package(path: Path, text: str, number: int, table: dict, root: Path)
     if not isinstance(deps, dict):
         fail("dependencies must be a table")
     copy, serves = table.get("private"), table.get("for", [])
-    if copy is not None and (not isinstance(copy, str) or not copy.startswith(table["name"] + "@")
-                             or not isinstance(serves, list) or not serves
-                             or not all(isinstance(s, str) and s for s in serves)):
+    if copy is not None and not (_is_id(copy) and copy.startswith(table["name"] + "@") and isinstance(serves, list)
+                                 and serves and all(_is_id(s) for s in serves)):
         fail(f"a private copy needs private = \"{table['name']}@DEPENDANT\" and for = [the dependants]")
+    if copy is not None and table["type"] != "module":
+        fail(f"only a module can be a private copy ({table['name']} is a {table['type']} package)")
     if copy is None and "for" in table:
         fail("`for` belongs to a private copy (private = ...)")
     return LockedPackage(name=table["name"], version=str(table["version"]), type=table["type"],
                          source=Source.from_lock(source, root), hash=table["hash"], dependencies=deps,
                          copy=copy, serves=tuple(serves))
+
+
+def _is_id(value) -> bool:
+    """A locked package's id: its name, or for a private copy `name@dependant-id` (ids name directories of the
+    environment, so each part is a package name)."""
+    return isinstance(value, str) and all(valid_name(part) for part in value.split("@"))
 
 
 def _nth_package_line(text: str, number: int) -> int:

@@ -118,7 +118,8 @@ def apply(overlay: Overlay, manifest_text: str, lock: Lock, change: str, lock_te
     lock_text = lock_text if lock_text is not None else lock_mod.render(lock, None)
     overlay.home.overlays.mkdir(parents=True, exist_ok=True)
     with using_store(overlay.home, lock) as (entries, _):
-        description = environment.describe(manifest, entries, overlay.dir, kind="global")
+        installed = list(zip(lock.packages, entries, strict=True))
+        description = environment.describe(manifest, installed, overlay.dir, kind="global")
         # The record first, then the swap that names it: a kill in between leaves a record that the
         # directory does not name, which history skips and the next change replaces.
         number = record_generation(overlay, manifest_text, lock_text, change)
@@ -210,8 +211,8 @@ NO_CHANGE = "no package changed"
 
 
 def describe_change(old: Lock, new: Lock) -> str:
-    before = {p.name: p.version for p in old.packages}
-    after = {p.name: p.version for p in new.packages}
+    before = {p.id: p.version for p in old.packages}
+    after = {p.id: p.version for p in new.packages}
     parts = [f"+{n} {v}" for n, v in sorted(after.items()) if n not in before]
     parts += [f"-{n} {v}" for n, v in sorted(before.items()) if n not in after]
     parts += [f"{n} {before[n]} -> {v}" for n, v in sorted(after.items()) if n in before and before[n] != v]

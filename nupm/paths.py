@@ -33,6 +33,9 @@ ENV_DESCRIPTION = "env.json"
 # that load them, both in a directory: no package name can collide with it (the nu module is `<name>.nu`).
 PLUGIN_REGISTRY = "plugins/registry.msgpackz"
 PLUGIN_USE = "plugins/use.nu"
+# Private versions of a module (nupm.views): each package's own lib view, and its module with that view set.
+VIEWS = "views"
+SHIMS = "shims"
 
 
 def bundled_dir(installed: str, checkout: str, marker: str) -> Path:

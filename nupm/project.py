@@ -18,7 +18,7 @@ from nupm.errors import NupmError, UsageError
 from nupm.fsutil import exclusive, pause_point, tree_hash, write_if_changed
 from nupm.lock import Lock, LockedPackage
 from nupm.manifest import Manifest
-from nupm.paths import ENV_DIR, LOCKFILE, MANIFEST, Home
+from nupm.paths import ENV_DIR, LOCKFILE, MANIFEST, SHIMS, VIEWS, Home
 
 
 class NoProject(NupmError):
@@ -172,7 +172,7 @@ def resolve_lock(project: Project, registry: str | None = None, keep: Lock | Non
     from nupm.resolver import resolve
 
     kept = [p for p in (keep.packages if keep else []) if p.name not in (unlock or set())]
-    preferred = {p.name: p.version for p in kept}
+    preferred = {p.id: p.version for p in kept}  # a private copy's id is its name while resolving
     finder = make_finder(project.home, registry, preferred, project.manifest)
     finder.locked_commits = {(p.name, p.version, p.source.url, p.source.subdir): p.source.rev for p in kept
                              if p.source.kind == "registry" and p.source.url and p.source.rev}
@@ -220,7 +220,7 @@ def resolve_addition(home: Home, text: str, reqs: list, load, registry: str | No
     opened = [replace(r, range=r.range or Range("*")) if r.kind == "registry" else r for r in reqs]
     trial = Project(load(with_dependencies(text, opened)), home)
     lock = resolve_lock(trial, registry, keep=keep, unlock=unlock)
-    added = caret_ranges(reqs, {p.name: p.version for p in lock.packages})
+    added = caret_ranges(reqs, {name: p.version for name, p in lock.by_name().items()})
     final = with_dependencies(text, added)
     lock.requirements = lock_mod.requirement_table(load(final))
     return Addition(final, lock, added)
@@ -258,7 +258,8 @@ def _unchanged(project: Project, lock: Lock, home: Home) -> InstallReport | None
     entries = [store.lookup(home, pkg) for pkg in lock.packages]
     if not all(entries) or not roots.is_registered(home, project.env_dir):
         return None
-    description = environment.describe(project.manifest, entries, project.env_dir)
+    installed = list(zip(lock.packages, entries, strict=True))
+    description = environment.describe(project.manifest, installed, project.env_dir)
     if not environment.is_current(project.env_dir, environment.generated_files(description), description):
         return None
     return InstallReport(len(entries), 0, False)
@@ -271,7 +272,8 @@ def install_lock(project: Project, lock: Lock) -> InstallReport:
     report = _unchanged(project, lock, home)
     if report is None:
         with using_store(home, lock) as (entries, fetched):
-            description = environment.describe(project.manifest, entries, project.env_dir)
+            installed = list(zip(lock.packages, entries, strict=True))
+            description = environment.describe(project.manifest, installed, project.env_dir)
             changed = environment.write(project.env_dir, description)
             roots.register_root(home, project.env_dir)
             environment.check_links(project.env_dir, description)
@@ -298,13 +300,14 @@ def update(project: Project, names: set[str], registry: str | None) -> tuple[Ins
     """`nupm update [NAMES]`: re-resolve those packages (default: all) to the newest versions allowed;
     the report and each change as (name, old version or None, new version)."""
     old = read_lock(project)
-    locked = {p.name: p.version for p in (old.packages if old else [])}
-    unknown = names - set(locked) if old is not None else set()
+    locked = {p.id: p.version for p in (old.packages if old else [])}
+    in_lock = {p.name for p in (old.packages if old else [])}
+    unknown = names - in_lock if old is not None else set()
     if unknown:
         raise NupmError(f"not in {project.lock_path.name}: {', '.join(sorted(unknown))}")
-    lock = resolve_lock(project, registry, keep=old, unlock=names or set(locked))
+    lock = resolve_lock(project, registry, keep=old, unlock=names or in_lock)
     report = apply(project, lock)
-    return report, [(p.name, locked.get(p.name), p.version) for p in lock.packages if locked.get(p.name) != p.version]
+    return report, [(p.id, locked.get(p.id), p.version) for p in lock.packages if locked.get(p.id) != p.version]
 
 
 def mark_current(project: Project) -> None:
@@ -339,10 +342,11 @@ def _fill_store(home: Home, lock: Lock) -> tuple[list, int]:
 
     def one(pkg):
         if store.lookup(home, pkg) is None:
-            shown.begin(pkg.name)
+            shown.begin(pkg.id)
         entry, new = store.ensure(home, pkg)
         if new:
-            shown.done(pkg.name, f"Installed {pkg.name} {pkg.version} ({pkg.source.describe()})",
+            private = f", private to {', '.join(pkg.serves)}" if pkg.copy else ""
+            shown.done(pkg.id, f"Installed {pkg.name} {pkg.version} ({pkg.source.describe()}){private}",
                        _size(entry.path))
         return entry, new
 
@@ -386,6 +390,8 @@ def _remember(project: Project, lock: Lock) -> None:
     # Everything in .nupm/, lib/ and bin/ as it is now (the record itself is rewritten in place).
     made = [os.path.join(d, name) for d in (env_dir, env_dir / "lib", env_dir / "bin", env_dir / "plugins")
             if d.is_dir() for name in os.listdir(d) if name != fastpath.STATE]
+    for private in (env_dir / VIEWS, env_dir / SHIMS):  # private versions: nupm.views
+        made += [os.path.join(d, name) for d, dirs, files in os.walk(private) for name in dirs + files]
     # The nu that registered the plugins: another build of it there means registering them again.
     registrar = [description.plugin_nu] if description.plugin_nu else []
     watched = [project.manifest.path, project.lock_path, *made, *registrar,

@@ -471,11 +471,53 @@ class _Universe:
         self.edges: dict[Candidate, list[Need]] = {}
         self.shared: dict[str, dict[tuple, int]] = {}
         self.root_needs: list[Need] = []
-        # (dependant's solver name, package) -> the solver name of the private copy that dependant uses.
+        # Private copies: (dependant's solver name, package) -> the copy's solver name, once regrouped; and the
+        # modules split (a copy for each dependant) in the order met, those never to regroup in `whole`.
         self.private: dict[tuple[str, str], str] = {}
+        self.split: list[str] = []
+        self.whole: set[str] = set()
+        self.regrouped: set[str] = set()
 
     def route(self, dependant: str, name: str) -> str:
+        """The solver name of the package `dependant`'s requirement on `name` is about."""
+        if name in self.split:
+            return f"{name}{PRIVATE}{dependant}"
         return self.private.get((dependant, name), name)
+
+    def split_for(self, name: str, root: Manifest) -> bool:
+        """Split `name` after a failure over it; False when copies cannot help: the project requires it (what
+        `use NAME` means in its own shell must be one version), it is Nushell, or it is split already."""
+        if name == manifest_mod.NUSHELL or any(n.name == name for n in self.root_needs) or name in self.whole:
+            return False
+        if name in self.split:
+            return False  # a copy for each dependant and still no solution: copies are not the answer
+        if name in self.regrouped:
+            self.whole.add(name)  # its regrouping failed: each dependant keeps a copy of its own
+        self.private = {k: v for k, v in self.private.items() if k[1] != name}
+        self.split.append(name)
+        return True
+
+    def regroup(self, name: str, chosen: dict[str, int]) -> None:
+        """Merge the copies of split `name` in a solution into the fewest versions: greedily, the version
+        that serves most dependants still unserved (the newest of equals); the largest group gets the
+        shared version, each other group a copy named after its first dependant."""
+        masks: dict[str, int] = {}
+        for dependant, index in chosen.items():
+            for need in self.edges.get(self.cands[dependant][index], []) if dependant != ROOT else []:
+                if need.name == name:
+                    masks[dependant] = masks.get(dependant, -1) & self.matching(name, need)
+        groups: list[list[str]] = []
+        left = set(masks)
+        while left:
+            best = max(range(len(self.cands[name])), key=lambda i: (sum(masks[d] >> i & 1 for d in left), -i))
+            group = sorted(d for d in left if masks[d] >> best & 1) or sorted(left)
+            groups.append(group)
+            left -= set(group)
+        self.split.remove(name)
+        self.regrouped.add(name)
+        for group in groups[1:]:  # greedy picks the largest group first
+            for dependant in group:
+                self.private[(dependant, name)] = f"{name}{PRIVATE}{group[0]}"
 
     def count(self, name: str) -> int:
         if name not in self.cands:
@@ -598,69 +640,52 @@ class Resolution:
 def resolve(root: Manifest, finder: PackageFinder) -> Resolution:
     universe = _Universe(finder)
     universe.root_needs = [Need(r, root.root) for _, r in sorted(root.dependencies.items())]
-    if root.nu_pin and finder.nu_offer is not None and finder.nu_offer.releases is not None:
+    if root.nu_pin:
         # The pinned Nushell is installed into the environment whether or not a package asks for it.
         universe.root_needs.append(Need(Requirement(manifest_mod.NUSHELL, Range(root.nu_pin)), root.root))
     universe.root_needs += finder.nushell_need(None, root.nu_version, root.root)
-    for _ in range(1000):  # each restart adds a candidate or a private copy; far fewer happen
-        try:
-            chosen = Solver(universe).solve(universe.dependencies(ROOT, 0))
-            break
-        except Grown:
-            continue
-        except NoSolution as e:
-            if not _make_private(e, universe, finder):
-                raise ResolutionError(explain(root, e, universe, finder)) from None
-    else:
-        raise ResolutionError("resolution restarted too often; this is a bug in nupm")
+    chosen = _solve(root, universe, finder)
     packages = {name: universe.cands[name][index] for name, index in sorted(chosen.items())}
-    users = {copy: sorted(d for (d, _), c in universe.private.items() if c == copy and d in packages)
-             for copy in packages if PRIVATE in copy}
+    users: dict[str, list[str]] = {}
+    for name, cand in packages.items():
+        for need in universe.edges[cand]:
+            if (target := universe.route(name, need.name)) != need.name and name not in users.get(target, []):
+                users.setdefault(target, []).append(name)
+    users = {copy: sorted(who) for copy, who in sorted(users.items())}
     _check_private(packages, users, finder)
     return Resolution(packages, {name: universe.edges[cand] for name, cand in packages.items()}, users)
 
 
-def _clash(failure: NoSolution, universe: _Universe) -> tuple[str, dict[str, list[tuple[str, Need]]]]:
-    """The package a failure is about (the one whose requirements clash: most distinct ranges, else the one
-    met last) and, per package, the (dependant's solver name, requirement) facts the proof rests on."""
-    causes: dict[str, list[tuple[str, Need]]] = {}
-    for _, parent, _index, dep, need in failure.facts():
-        if (parent, need) not in causes.setdefault(dep, []):
-            causes[dep].append((parent, need))
-    order = list(causes)
-    name = max(order, key=lambda n: (len({need.req.describe() for _, need in causes[n]}), order.index(n)))
-    return (manifest_mod.NUSHELL if manifest_mod.NUSHELL in causes else name), causes
+def _solve(root: Manifest, universe: _Universe, finder: PackageFinder) -> dict[str, int]:
+    """Solve with one version of each package. When that fails over a module that only packages require,
+    give each of its dependants a copy of its own (`split`) and solve again; once solved, merge the copies
+    of one module into the fewest versions that serve all its dependants (`regroup`), checked by another
+    solve. One shared version is thus always preferred: copies exist only when no solution shares."""
+    for _ in range(1000):  # each round adds a candidate, splits or regroups a module; far fewer happen
+        try:
+            chosen = Solver(universe).solve(universe.dependencies(ROOT, 0))
+            pending = [n for n in universe.split if n not in universe.whole]
+            if not pending:
+                return chosen
+            universe.regroup(pending[0], chosen)
+        except Grown:
+            continue
+        except NoSolution as e:
+            if not universe.split_for(_clash(e), root):
+                raise ResolutionError(explain(root, e, universe, finder)) from None
+    raise ResolutionError("resolution restarted too often; this is a bug in nupm")
 
 
-def _make_private(failure: NoSolution, universe: _Universe, finder: PackageFinder) -> bool:
-    """After a conflict over a module that only other packages require, give the dependants that cannot
-    share its version their own copy (the fewest copies: greedy groups of dependants whose requirements
-    one version meets; the largest group keeps the shared one). False when that cannot help."""
-    name, causes = _clash(failure, universe)
-    real = real_name(name)
-    if real == manifest_mod.NUSHELL or any(n.name == real for n in universe.root_needs):
-        return False  # what `use utils` means in the project's own shell must be one version
-    if any(parent == ROOT for parent, _ in causes[name]):
-        return False
-    masks: dict[str, int] = {}
-    for parent, need in causes[name]:
-        masks[parent] = masks.get(parent, -1) & universe.matching(name, need)
-    groups: list[tuple[int, list[str]]] = []
-    for parent in sorted(masks, key=lambda p: (bin(masks[p]).count("1"), p)):
-        for i, (mask, members) in enumerate(groups):
-            if mask & masks[parent]:
-                groups[i] = (mask & masks[parent], [*members, parent])
-                break
-        else:
-            groups.append((masks[parent], [parent]))
-    if len(groups) < 2 or any(mask == 0 for mask, _ in groups):
-        return False  # one dependant asks for what no version offers: a copy of its own changes nothing
-    groups.sort(key=lambda g: (-len(g[1]), g[1]))
-    for _, members in groups[1:]:
-        copy = f"{real}{PRIVATE}{sorted(members)[0]}"
-        for member in members:
-            universe.private[(member, real)] = copy
-    return True
+def _clash(failure: NoSolution) -> str:
+    """The package a failure is about: the one whose requirements clash (most distinct ranges), else the one
+    met last (nearest to the conflict); its real name."""
+    ranges: dict[str, set[str]] = {}
+    for _, _parent, _index, dep, need in failure.facts():
+        ranges.setdefault(real_name(dep), set()).add(need.req.describe())
+    order = list(ranges)
+    if manifest_mod.NUSHELL in ranges:
+        return manifest_mod.NUSHELL
+    return max(order, key=lambda n: (len(ranges[n]), order.index(n)))
 
 
 def _check_private(packages: dict[str, Candidate], users: dict[str, list[str]], finder: PackageFinder) -> None:

@@ -14,8 +14,18 @@ def resolve_in(tmp_path, packages, deps, preferred=None):
     root = write_package(tmp_path / "proj", "hello", "0.1.0", deps=deps)
     finder = PackageFinder(Home(tmp_path / "home"), [open_registry("main", str(registry))],
                            preferred=preferred or {})
-    result = resolve(manifest_mod.load(root / "nupm.toml"), finder)
-    return {name: str(c.version) for name, c in result.packages.items()}
+    return versions(resolve(manifest_mod.load(root / "nupm.toml"), finder))
+
+
+def resolve_full(tmp_path, packages, deps):
+    registry = make_registry(tmp_path / "reg", packages)
+    root = write_package(tmp_path / "proj", "hello", "0.1.0", deps=deps)
+    finder = PackageFinder(Home(tmp_path / "home"), [open_registry("main", str(registry))])
+    return resolve(manifest_mod.load(root / "nupm.toml"), finder)
+
+
+def versions(resolution):
+    return {name: str(c.version) for name, c in resolution.packages.items()}
 
 
 def test_picks_highest_satisfying(tmp_path):
@@ -42,15 +52,70 @@ def test_prefers_locked_version_when_allowed(tmp_path):
 
 
 def test_conflict_explains_both_chains(tmp_path):
+    # The project requires utils itself: what `use utils` means in its shell must be one version.
     pkgs = [("pkg-a", "1.0.0", {"utils": "^1.0"}), ("pkg-c", "1.0.0", {"utils": "^2.0"}),
             ("utils", "1.0.0", {}), ("utils", "2.0.0", {})]
     with pytest.raises(ResolutionError) as err:
-        resolve_in(tmp_path, pkgs, {"pkg-a": "^1", "pkg-c": "^1"})
+        resolve_in(tmp_path, pkgs, {"pkg-c": "^1", "utils": "^1"})
     text = str(err.value)
     assert text.splitlines()[0] == "cannot resolve utils"
-    assert "hello 0.1.0 depends on pkg-a ^1  →  pkg-a 1.0.0 depends on utils ^1.0" in text
+    assert "hello 0.1.0 depends on utils ^1" in text
     assert "hello 0.1.0 depends on pkg-c ^1  →  pkg-c 1.0.0 depends on utils ^2.0" in text
-    assert text.splitlines()[-1].strip() == "no version of utils satisfies both ^1.0 and ^2.0"
+    assert "no version of utils satisfies both ^1 and ^2.0" in text
+    assert "private version of a module only when the project does not require it itself" in text.splitlines()[-1]
+
+
+def test_dependants_that_cannot_share_a_module_get_a_private_copy(tmp_path):
+    pkgs = [("pkg-a", "1.0.0", {"utils": "^1.0"}), ("pkg-c", "1.0.0", {"utils": "^2.0"}),
+            ("utils", "1.0.0", {}), ("utils", "1.1.0", {}), ("utils", "2.0.0", {})]
+    got = resolve_full(tmp_path, pkgs, {"pkg-a": "^1", "pkg-c": "^1"})
+    # The newest version is the shared one; the copy is named after the dependant it serves.
+    assert versions(got) == {"pkg-a": "1.0.0", "pkg-c": "1.0.0", "utils": "2.0.0", "utils@pkg-a": "1.1.0"}
+    assert got.users == {"utils@pkg-a": ["pkg-a"]}
+
+
+def test_one_shared_version_is_chosen_when_it_exists(tmp_path):
+    # Overlapping ranges share 2.x, though each alone would take a newer version.
+    pkgs = [("pkg-a", "1.0.0", {"utils": ">=1 <3"}), ("pkg-c", "1.0.0", {"utils": ">=2"}),
+            ("utils", "1.0.0", {}), ("utils", "2.0.0", {}), ("utils", "3.0.0", {})]
+    got = resolve_full(tmp_path, pkgs, {"pkg-a": "^1", "pkg-c": "^1"})
+    assert versions(got) == {"pkg-a": "1.0.0", "pkg-c": "1.0.0", "utils": "2.0.0"} and not got.users
+    # An older pkg-a that shares utils beats the newest pkg-a with a copy of its own.
+    pkgs = [("pkg-a", "1.0.0", {"utils": "^2"}), ("pkg-a", "2.0.0", {"utils": "^1"}),
+            ("pkg-c", "1.0.0", {"utils": "^2"}), ("utils", "1.0.0", {}), ("utils", "2.0.0", {})]
+    got = resolve_full(tmp_path / "b", pkgs, {"pkg-a": "*", "pkg-c": "^1"})
+    assert versions(got) == {"pkg-a": "1.0.0", "pkg-c": "1.0.0", "utils": "2.0.0"} and not got.users
+
+
+def test_largest_group_of_dependants_keeps_the_shared_version(tmp_path):
+    pkgs = [("a", "1.0.0", {"utils": "^1"}), ("b", "1.0.0", {"utils": "^1"}), ("c", "1.0.0", {"utils": "^2"}),
+            ("d", "1.0.0", {"utils": "^3"}), *[("utils", f"{v}.0.0", {}) for v in (1, 2, 3)]]
+    got = resolve_full(tmp_path, pkgs, {n: "^1" for n in "abcd"})
+    assert versions(got) == {"a": "1.0.0", "b": "1.0.0", "c": "1.0.0", "d": "1.0.0", "utils": "1.0.0",
+                             "utils@d": "3.0.0", "utils@c": "2.0.0"}
+    assert got.users == {"utils@c": ["c"], "utils@d": ["d"]}
+
+
+def test_three_level_diamond_gets_two_private_copies(tmp_path):
+    # app -> a -> mid 1 -> utils 1 and app -> b -> mid 2 -> utils 2: a copy of mid for a, and that copy's
+    # own copy of utils.
+    pkgs = [("a", "1.0.0", {"mid": "^1"}), ("b", "1.0.0", {"mid": "^2"}),
+            ("mid", "1.0.0", {"utils": "^1"}), ("mid", "2.0.0", {"utils": "^2"}),
+            ("utils", "1.0.0", {}), ("utils", "2.0.0", {})]
+    got = resolve_full(tmp_path, pkgs, {"a": "^1", "b": "^1"})
+    assert versions(got) == {"a": "1.0.0", "b": "1.0.0", "mid": "2.0.0", "mid@a": "1.0.0", "utils": "2.0.0",
+                             "utils@mid@a": "1.0.0"}
+    assert got.users == {"mid@a": ["a"], "utils@mid@a": ["mid@a"]}
+
+
+def test_a_script_package_cannot_be_private(tmp_path):
+    pkgs = [("pkg-a", "1.0.0", {"tool": "^1"}), ("pkg-c", "1.0.0", {"tool": "^2"}),
+            ("tool", "1.0.0", {}, "script"), ("tool", "2.0.0", {}, "script")]
+    with pytest.raises(ResolutionError) as err:
+        resolve_in(tmp_path, pkgs, {"pkg-a": "^1", "pkg-c": "^1"})
+    assert str(err.value) == (
+        "cannot resolve tool: pkg-a needs tool 1.0.0, other packages tool 2.0.0; tool is a script package, "
+        "whose commands exist once in an environment, so it cannot have a version of its own for each dependant")
 
 
 def test_unknown_package_names_close_matches(tmp_path):
