@@ -132,11 +132,11 @@ def _check_copies(lock: Lock, path: Path, text: str) -> None:
         ids.setdefault(pkg.id, number)
     served: set[tuple[str, str]] = set()
     for number, pkg in enumerate(lock.packages, 1):
-        def fail(what: str, number=number):
-            raise BadInput(path, _nth_package_line(text, number), 1, f"package #{number}: {what}")
+        def fail(what: str, number=number, key: str = "for"):
+            raise BadInput(path, _key_line(text, number, key), 1, f"package #{number}: {what}")
 
         if ids[pkg.id] != number:
-            fail(f"{pkg.id!r} is locked twice")
+            fail(f"{pkg.id!r} is locked twice", key="private" if pkg.copy else "name")
         for dependant in pkg.serves:
             if dependant not in ids:
                 fail(f"{pkg.id!r} is for {dependant!r}, which is not locked")
@@ -146,9 +146,10 @@ def _check_copies(lock: Lock, path: Path, text: str) -> None:
 
 
 def _locked_package(path: Path, text: str, number: int, table: dict, root: Path) -> LockedPackage:
-    def fail(what: str):
+    def fail(what: str, key: str | None = None):
         # The line is found only on error: scanning for it per package would make reading O(n^2).
-        raise BadInput(path, _nth_package_line(text, number), 1, f"package #{number}: {what}")
+        line = _key_line(text, number, key) if key else _nth_package_line(text, number)
+        raise BadInput(path, line, 1, f"package #{number}: {what}")
 
     if not isinstance(table, dict):
         fail("expected a table")
@@ -175,11 +176,12 @@ def _locked_package(path: Path, text: str, number: int, table: dict, root: Path)
     copy, serves = table.get("private"), table.get("for", [])
     if copy is not None and not (_is_id(copy) and copy.startswith(table["name"] + "@") and isinstance(serves, list)
                                  and serves and all(_is_id(s) for s in serves)):
-        fail(f"a private copy needs private = \"{table['name']}@DEPENDANT\" and for = [the dependants]")
+        fail(f"a private copy needs private = \"{table['name']}@DEPENDANT\" and for = [the dependants]",
+             "private" if not _is_id(copy) or not copy.startswith(table["name"] + "@") else "for")
     if copy is not None and table["type"] != "module":
-        fail(f"only a module can be a private copy ({table['name']} is a {table['type']} package)")
+        fail(f"only a module can be a private copy ({table['name']} is a {table['type']} package)", "private")
     if copy is None and "for" in table:
-        fail("`for` belongs to a private copy (private = ...)")
+        fail("`for` belongs to a private copy (private = ...)", "for")
     return LockedPackage(name=table["name"], version=str(table["version"]), type=table["type"],
                          source=Source.from_lock(source, root), hash=table["hash"], dependencies=deps,
                          copy=copy, serves=tuple(serves))
@@ -189,6 +191,19 @@ def _is_id(value) -> bool:
     """A locked package's id: its name, or for a private copy `name@dependant-id` (ids name directories of the
     environment, so each part is a package name)."""
     return isinstance(value, str) and all(valid_name(part) for part in value.split("@"))
+
+
+def _key_line(text: str, number: int, key: str) -> int:
+    """The line of `key = ...` in the number-th [[package]] table (its header's line when not found)."""
+    start = _nth_package_line(text, number)
+    lines = text.splitlines()
+    for lineno in range(start + 1, len(lines) + 1):
+        line = lines[lineno - 1].strip()
+        if line.startswith("["):
+            break
+        if line.split("=", 1)[0].strip() == key:
+            return lineno
+    return start
 
 
 def _nth_package_line(text: str, number: int) -> int:

@@ -171,3 +171,60 @@ def test_two_versions_of_a_script_package_are_a_conflict_named_clearly(env, regi
         "package, whose commands exist once in an environment, so it cannot have a version of its own for each "
         "dependant")
     assert not (app / "nupm.lock").exists()
+
+
+def test_a_private_copy_keeps_its_locked_version_until_updated_and_gc_keeps_it(env, registry):
+    # The registry starts without utils 1.1.0: pkg-a's copy locks 1.0.0.
+    (registry / "utils.nuon").write_text((registry / "utils.nuon").read_text().replace(
+        ', [utils, "1.1.0", pkgs/utils-1.1.0, local, null]', ""))
+    app = make_project(env.tmp / "app", "app", deps={"pkg-a": "^1", "pkg-c": "^1"})
+    env.ok("install", cwd=app)
+    assert locked(app)["utils@pkg-a"] == "1.0.0"
+    (registry / "utils.nuon").write_text((registry / "utils.nuon").read_text().replace(
+        "]]", '], [utils, "1.1.0", pkgs/utils-1.1.0, local, null]]'))
+    env.ok("add", "cmd@^1", cwd=app)  # a re-resolution keeps what was locked
+    assert locked(app)["utils@pkg-a"] == "1.0.0"
+    store = sorted(p.name for p in (env.home / "store").iterdir())
+    env.ok("gc", cwd=app)
+    assert sorted(p.name for p in (env.home / "store").iterdir()) == store
+    updated = env.ok("update", "utils", cwd=app)
+    assert "Updated utils@pkg-a 1.0.0 -> 1.1.0" in updated.stderr
+    assert locked(app) == {"cmd": "1.0.0", "pkg-a": "1.0.0", "pkg-c": "1.0.0", "utils": "2.0.0",
+                           "utils@pkg-a": "1.1.0"}
+
+
+@needs_nu
+def test_a_global_environment_gets_private_copies_too(env, registry):
+    env.ok("overlay", "new", "work")
+    env.ok("install", "pkg-a", "pkg-c", "--overlay", "work", "-y")
+    code = "overlay use --reload work; print ([(pkg-a hello) (pkg-c hello)] | to json -r)"
+    proc = subprocess.run([NU, "-n", "-I", str(env.home / "overlays"), "-c", code], env=env.vars,
+                          capture_output=True, text=True, cwd=env.tmp)
+    assert proc.stdout.strip() == '["a uses 1.1.0","c uses 2.0.0"]', proc.stderr
+
+
+@pytest.mark.parametrize(("edit", "key", "what"), [
+    (lambda t: t.replace('private = "utils@pkg-a"', 'private = "utils@../../x"'), "private",
+     "a private copy needs private ="),
+    (lambda t: t.replace('for = ["pkg-a"]', 'for = ["nobody"]'), "for",
+     "'utils@pkg-a' is for 'nobody', which is not locked"),
+    (lambda t: t.replace('for = ["pkg-a"]', 'for = []'), "for", "a private copy needs private ="),
+    (lambda t: t.replace('private = "utils@pkg-a"\n', ""), "for", "`for` belongs to a private copy"),
+    (lambda t: t.replace('name = "pkg-c"', 'name = "utils"\nprivate = "utils@pkg-a"\nfor = ["pkg-a"]'), "private",
+     "'utils@pkg-a' is locked twice"),
+])
+def test_a_hand_edited_private_copy_is_refused_with_its_position(env, registry, edit, key, what):
+    app = make_project(env.tmp / "app", "app", deps={"pkg-a": "^1", "pkg-c": "^1"})
+    env.ok("install", cwd=app)
+    lock = app / "nupm.lock"
+    text = edit(lock.read_text())
+    lock.write_text(text)
+    before = {p: p.read_bytes() for p in (app / ".nupm").rglob("*") if p.is_file()}
+    proc = env.run("install", "--frozen", cwd=app)
+    assert proc.returncode == 2, proc.stderr
+    # The last table with that key is the one refused.
+    line = text[:text.rindex(f"\n{key} =") + 1].count("\n") + 1
+    number = text[:text.rindex(f"\n{key} =")].count("[[package]]")
+    assert proc.stderr.startswith(f"error: nupm.lock:{line}:1: package #{number}: {what}"), proc.stderr
+    assert len(proc.stderr.splitlines()) == 1
+    assert {p: p.read_bytes() for p in (app / ".nupm").rglob("*") if p.is_file()} == before
