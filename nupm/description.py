@@ -42,10 +42,10 @@ class Plugin:
 @dataclass(frozen=True)
 class Shim:
     """A module used through its own lib view (nupm.views): links to its files and its mod.nu, first setting
-    NU_LIB_DIRS to `lib` and importing `uses`, the modules the lock chose for it."""
+    NU_LIB_DIRS to `libs` and importing `uses`, the modules the lock chose for it."""
 
     source: str  # the store's module: a directory with mod.nu, or a .nu file
-    lib: str
+    libs: tuple[str, ...]
     uses: tuple[str, ...]
 
 
@@ -79,7 +79,7 @@ class Description:
     plugins: dict[str, Plugin] = field(default_factory=dict)  # plugin name -> executable
     plugin_nu: str | None = None  # the nu that registered the plugins: the pinned one, else the one found here
     plugin_nu_version: str | None = None  # its version (another nu found here later means registering again)
-    views: dict[str, dict[str, str]] = field(default_factory=dict)  # a package's lib view -> entries unlike lib/
+    views: dict[str, dict[str, str]] = field(default_factory=dict)  # a package's lib view -> its copies
     shims: dict[str, Shim] = field(default_factory=dict)  # directory -> the module it is, with its view set
 
     def links(self) -> dict[str, str]:
@@ -107,7 +107,8 @@ class Description:
             **({"plugins": {name: {"target": p.target, "package": p.package} for name, p in self.plugins.items()},
                 "plugin_nu": self.plugin_nu, "plugin_nu_version": self.plugin_nu_version} if self.plugins else {}),
             **({"views": {d: dict(entries) for d, entries in self.views.items()},
-                "shims": {d: {"source": s.source, "lib": s.lib, "uses": list(s.uses)} for d, s in self.shims.items()}}
+                "shims": {d: {"source": s.source, "libs": list(s.libs), "uses": list(s.uses)}
+                          for d, s in self.shims.items()}}
                if self.views or self.shims else {}),
         }
 
@@ -145,7 +146,7 @@ class Description:
                 plugin_nu_version=(None if data.get("plugin_nu_version") is None
                                    else _version(data["plugin_nu_version"])),
                 views={_text(d): _table(entries) for d, entries in data.get("views", {}).items()},
-                shims={_text(d): Shim(_text(s["source"]), _text(s["lib"]), _texts(s["uses"]))
+                shims={_text(d): Shim(_text(s["source"]), _texts(s["libs"]), _texts(s["uses"]))
                        for d, s in data.get("shims", {}).items()},
             )
         except (KeyError, TypeError, AttributeError) as e:

@@ -10,8 +10,8 @@ So, in an environment with copies:
   holding links to the module's files and its own `mod.nu`, the package's unchanged but for a first line
   that sets `const NU_LIB_DIRS` to its view and `use`s the dependencies the lock chose for it (a module of
   the same name already in scope, the user's or another package's, would otherwise stand in for them);
-- a package that has copies gets a *view*: `views/<id>/`, the environment's lib/ with its copies in place
-  of the shared versions. Its scripts run with that view as their lib dir.
+- a package that has copies gets a *view*: `views/<id>/`, its copies, searched before lib/; a script
+  package's view is all of lib/ with its copies in place, the one lib dir its scripts run with.
 
 Every module with dependencies gets a shim, not only those that have copies: a module parsed from inside
 another module's view would otherwise see that view. An environment without copies has neither.
@@ -52,11 +52,16 @@ def views(installed: list, env_dir: Path) -> tuple[dict[str, dict[str, str]], di
     def dependency_modules(ident: str) -> list[tuple[str, str]]:
         """(module name, the package id providing it) for each module dependency of `ident`."""
         pkg = by_id[ident][0]
-        found = [(name, t) for dep in sorted(pkg.dependencies) if (t := target(ident, dep))
-                 for name in sorted(by_id[t][1].modules)]
-        return found
+        return [(name, t) for dep in sorted(pkg.dependencies) if (t := target(ident, dep))
+                for name in sorted(by_id[t][1].modules)]
 
-    shimmed = {ident for ident, (_, entry) in by_id.items() if entry.modules and dependency_modules(ident)}
+    def has_libraries(ident: str) -> bool:
+        """Whether `ident` depends on modules or collections (`use utils/file.nu`): then its view matters."""
+        pkg = by_id[ident][0]
+        return any((t := target(ident, dep)) and (by_id[t][1].modules or by_id[t][1].collections)
+                   for dep in pkg.dependencies)
+
+    shimmed = {ident for ident, (_, entry) in by_id.items() if entry.modules and has_libraries(ident)}
 
     def module_path(ident: str, name: str) -> str:
         entry = by_id[ident][1]
@@ -80,7 +85,7 @@ def views(installed: list, env_dir: Path) -> tuple[dict[str, dict[str, str]], di
         own = str(env_dir / VIEWS / ident)
         for name, rel in sorted(entry.modules.items()):
             shims[str(env_dir / SHIMS / ident / name)] = Shim(
-                source=str(entry.path / rel), lib=own if own in view_dirs else lib,
+                source=str(entry.path / rel), libs=(own, lib) if own in view_dirs else (lib,),
                 uses=tuple(module_path(t, m) for m, t in dependency_modules(ident)))
     shared = {name: str(env_dir / SHIMS / ident / name) for ident in shimmed if by_id[ident][0].copy is None
               for name in by_id[ident][1].modules}
@@ -109,13 +114,16 @@ def _refuse_private_commands(installed: list, by_id: dict) -> None:
 # -- writing -------------------------------------------------------------------------------------
 def write(base: str, description) -> None:
     """Make the views and shims of `description` in `base`, the environment directory being built (their
-    paths name the directory it will become)."""
+    paths name the directory it will become). A module searches its view, then lib/, so its view holds its
+    copies alone; a script runs with one lib dir (nu 0.101 takes one -I), so its view is all of lib/ with
+    the copies in place (a view per package: the links grow as packages with copies times lib/'s entries)."""
     env_dir = description.env_dir
     links = description.links()
+    complete = {command.lib for command in description.commands.values() if command.lib}
     for directory, overrides in description.views.items():
         made = os.path.join(base, _inside(env_dir, directory))
         os.makedirs(made)
-        for name, target in {**links, **overrides}.items():
+        for name, target in ({**links, **overrides} if directory in complete else overrides).items():
             os.symlink(target, os.path.join(made, name))
     for directory, shim in description.shims.items():
         made = os.path.join(base, _inside(env_dir, directory))
@@ -137,7 +145,8 @@ def patched(code: bytes, shim: Shim) -> bytes:
     in Nushell's errors is the package's own."""
     bom = b"\xef\xbb\xbf" if code.startswith(b"\xef\xbb\xbf") else b""
     uses = "".join(f"use {quote_nu(path)}; " for path in shim.uses)
-    first = f"const NU_LIB_DIRS = [{quote_nu(shim.lib)}]; {uses}".encode()
+    libs = " ".join(quote_nu(d) for d in shim.libs)
+    first = f"const NU_LIB_DIRS = [{libs}]; {uses}".encode()
     return bom + first + code[len(bom):]
 
 

@@ -107,8 +107,8 @@ def _env_json() -> bytes:
                    "plugins": {"hello": {"target": "/s/nu_plugin_hello", "package": "spam"}},
                    "plugin_nu": "/s/nushell/nu", "plugin_nu_version": "0.107.0",
                    "views": {"/p/.nupm/views/spam": {"utils": "/s/utils-1/utils"}},
-                   "shims": {"/p/.nupm/shims/spam/spam": {"source": "/s/spam", "lib": "/p/.nupm/views/spam",
-                                                          "uses": ["/s/utils-1/utils"]}}}
+                   "shims": {"/p/.nupm/shims/spam/spam": {"source": "/s/spam", "uses": ["/s/utils-1/utils"],
+                                                          "libs": ["/p/.nupm/views/spam", "/p/.nupm/lib"]}}}
     return json.dumps(description, indent=2).encode()
 
 

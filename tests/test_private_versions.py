@@ -228,3 +228,45 @@ def test_a_hand_edited_private_copy_is_refused_with_its_position(env, registry, 
     assert proc.stderr.startswith(f"error: nupm.lock:{line}:1: package #{number}: {what}"), proc.stderr
     assert len(proc.stderr.splitlines()) == 1
     assert {p: p.read_bytes() for p in (app / ".nupm").rglob("*") if p.is_file()} == before
+
+
+@needs_nu
+def test_a_collection_of_module_files_can_be_private_too(env):
+    # themes is a directory of .nu files without mod.nu: its dependants `use themes/dark.nu`.
+    reg = make_registry(env.tmp / "reg", [("themes", "1.0.0", {}), ("themes", "2.0.0", {}),
+                                          ("old-look", "1.0.0", {"themes": "^1"}),
+                                          ("new-look", "1.0.0", {"themes": "^2"})])
+    for version in ("1.0.0", "2.0.0"):
+        folder = reg / "pkgs" / f"themes-{version}" / "themes"
+        (folder / "mod.nu").unlink()
+        (folder / "dark.nu").write_text(f'export def name [] {{ "dark {version}" }}\n')
+    for name in ("old-look", "new-look"):
+        (reg / "pkgs" / f"{name}-1.0.0" / name / "mod.nu").write_text(
+            'use themes/dark.nu\nexport def theme [] { dark name }\n')
+    env.configure(main=reg)
+    app = make_project(env.tmp / "app", "app", deps={"old-look": "^1", "new-look": "^1"})
+    env.ok("install", cwd=app)
+    assert locked(app) == {"old-look": "1.0.0", "new-look": "1.0.0", "themes": "2.0.0", "themes@old-look": "1.0.0"}
+    got = nu(env, "overlay use .nupm/app.nu; print ([(old-look theme) (new-look theme)] | to json -r)", app)
+    assert got == '["dark 1.0.0","dark 2.0.0"]'
+
+
+def test_a_module_that_also_provides_a_command_cannot_be_private(env):
+    # kit is a module with a command: two versions would need two `kit-cli` on one PATH.
+    reg = make_registry(env.tmp / "reg", [("kit", "1.0.0", {}), ("kit", "2.0.0", {}),
+                                          ("one", "1.0.0", {"kit": "^1"}), ("two", "1.0.0", {"kit": "^2"})])
+    for version in ("1.0.0", "2.0.0"):
+        folder = reg / "pkgs" / f"kit-{version}"
+        manifest = folder / "nupm.toml"
+        manifest.write_text(manifest.read_text().replace('type = "module"\n',
+                                                         'type = "module"\nscripts = ["kit-cli.nu"]\n'))
+        (folder / "kit-cli.nu").write_text("def main [] { }\n")
+    env.configure(main=reg)
+    app = make_project(env.tmp / "app", "app", deps={"one": "^1", "two": "^1"})
+    proc = env.run("install", cwd=app)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "error: kit 1.0.0 would be private to one (which cannot share kit 2.0.0), but it also provides kit-cli: "
+        "an environment has one command of each name, so only a package that is just a module can have a "
+        "version of its own per dependant")
+    assert not (app / ".nupm").exists()
