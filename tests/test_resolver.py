@@ -2,10 +2,12 @@
 
 import pytest
 from conftest import make_registry, write_package
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nupm import manifest as manifest_mod
 from nupm.paths import Home
-from nupm.resolver import PackageFinder, ResolutionError, resolve
+from nupm.resolver import PackageFinder, ResolutionError, _Universe, real_name, resolve
 from nupm.sources.registry import open_registry
 
 
@@ -141,3 +143,37 @@ def test_path_dependency_pins_its_version(tmp_path):
     pkgs = [("utils", "1.0.0", {}), ("a", "1.0.0", {"utils": "^9"})]
     got = resolve_in(tmp_path, pkgs, {"utils": {"path": "../local-utils"}, "a": "^1"})
     assert got == {"a": "1.0.0", "utils": "9.0.0"}
+
+
+# Small random registries: packages a-e in versions 1.0.0 and 2.0.0 (e also 3.0.0), each version requiring
+# some of the names after it by major: conflicts over a shared name are frequent, cycles impossible.
+_VERSIONS = [(n, v) for n in "abcde" for v in ((1, 2, 3) if n == "e" else (1, 2))]
+_graphs = st.tuples(*(st.dictionaries(st.sampled_from([m for m in "abcde" if m > n] or ["e"]),
+                                      st.sampled_from(["^1", "^2", "^3", ">=2"]), max_size=2)
+                      for n, _ in _VERSIONS))
+
+
+@settings(max_examples=150, deadline=None)
+@given(graph=_graphs, wanted=st.sets(st.sampled_from("abc"), min_size=1, max_size=3))
+def test_private_copies_only_when_no_shared_solution_and_every_requirement_met(tmp_path_factory, graph, wanted):
+    pkgs = {(n, f"{v}.0.0"): {d: r for d, r in deps.items() if d > n}
+            for (n, v), deps in zip(_VERSIONS, graph, strict=True)}
+    tmp = tmp_path_factory.mktemp("graph")
+    try:
+        got = resolve_full(tmp, [(n, v, d) for (n, v), d in pkgs.items()], {n: "*" for n in sorted(wanted)})
+    except ResolutionError:
+        return
+    for name in got.packages:
+        for need in got.dependencies[name]:
+            target = next((c for c, users in got.users.items() if name in users and real_name(c) == need.name),
+                          need.name)
+            assert target in got.packages and need.req.range.admits(got.packages[target].version)
+    if got.users:  # copies were made: resolution with one version of each package must fail
+        original = _Universe.split_for
+        _Universe.split_for = lambda self, name, root: False
+        try:
+            with pytest.raises(ResolutionError):
+                resolve_full(tmp_path_factory.mktemp("graph"), [(n, v, d) for (n, v), d in pkgs.items()],
+                             {n: "*" for n in sorted(wanted)})
+        finally:
+            _Universe.split_for = original
