@@ -224,7 +224,7 @@ def requirement_table(manifest: Manifest) -> dict[str, str | dict]:
 def stale_reasons(manifest: Manifest, lock: Lock, path_hashes: dict[str, str] | None = None) -> list[str]:
     """Why the lock no longer fits the manifest; empty when it still does.
 
-    `path_hashes` (name -> current tree hash of path packages) adds 'files changed' reasons;
+    `path_hashes` (package id -> current tree hash of path packages) adds 'files changed' reasons;
     callers that must stay offline and cheap can still pass it: path packages are local.
     """
     reasons: list[str] = []
@@ -240,9 +240,10 @@ def stale_reasons(manifest: Manifest, lock: Lock, path_hashes: dict[str, str] | 
     for name in sorted(set(lock.requirements) - set(manifest.dependencies)):
         reasons.append(f"{name}: removed from {manifest.path.name}")
     reasons += _nushell_changes(manifest, lock)
-    for name, current in sorted((path_hashes or {}).items()):
-        if name in locked and locked[name].hash != current:
-            reasons.append(f"{name}: files under {locked[name].source.path} changed")
+    by_id = lock.by_id()
+    for ident, current in sorted((path_hashes or {}).items()):
+        if ident in by_id and by_id[ident].hash != current:
+            reasons.append(f"{by_id[ident].name}: files under {by_id[ident].source.path} changed")
     return reasons
 
 

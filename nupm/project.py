@@ -76,7 +76,7 @@ def read_lock(project: Project) -> Lock | None:
 
 def path_hashes(lock: Lock) -> dict[str, str]:
     """Current content hashes of path packages: the only locked sources that can change in place."""
-    return {p.name: tree_hash(Path(p.source.path)) for p in lock.packages
+    return {p.id: tree_hash(Path(p.source.path)) for p in lock.packages
             if p.source.kind == "path" and Path(p.source.path).is_dir()}
 
 

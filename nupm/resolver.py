@@ -652,6 +652,8 @@ def resolve(root: Manifest, finder: PackageFinder) -> Resolution:
             if (target := universe.route(name, need.name)) != need.name and name not in users.get(target, []):
                 users.setdefault(target, []).append(name)
     users = {copy: sorted(who) for copy, who in sorted(users.items())}
+    # A copy whose dependants were not chosen after all serves no one.
+    packages = {name: cand for name, cand in packages.items() if PRIVATE not in name or name in users}
     _check_private(packages, users, finder)
     return Resolution(packages, {name: universe.edges[cand] for name, cand in packages.items()}, users)
 

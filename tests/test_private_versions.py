@@ -270,3 +270,16 @@ def test_a_module_that_also_provides_a_command_cannot_be_private(env):
         "an environment has one command of each name, so only a package that is just a module can have a "
         "version of its own per dependant")
     assert not (app / ".nupm").exists()
+
+
+def test_a_private_copy_from_a_path_is_checked_for_changes_like_any_path_package(env, registry):
+    local = make_project(env.tmp / "utils-local", "utils")  # utils 0.1.0, a directory of the user's
+    make_project(env.tmp / "lib-a", "lib-a", deps={"utils": {"path": "../utils-local"}})
+    app = make_project(env.tmp / "app", "app", deps={"pkg-c": "^1", "lib-a": {"path": "../lib-a"}})
+    env.ok("install", cwd=app)
+    assert locked(app) == {"lib-a": "0.1.0", "pkg-c": "1.0.0", "utils": "2.0.0", "utils@lib-a": "0.1.0"}
+    assert env.run("lock", "--check", cwd=app).returncode == 0
+    with open(local / "utils" / "mod.nu", "a") as f:
+        f.write("# changed\n")
+    proc = env.run("lock", "--check", cwd=app)
+    assert proc.returncode == 1 and f"utils: files under {local} changed" in proc.stderr + proc.stdout
