@@ -77,7 +77,9 @@ def info(home: Home, manifest: Manifest | None, name: str, registry: str | None 
     facts = {"type": top.type or "", "description": top.description, "license": top.license,
              "repository": top.repository or (top.url if top.kind == "git" else "")}
     if not (facts["type"] and facts["description"]):
-        facts = {**_from_manifest(home, reg, top), **{k: v for k, v in facts.items() if v}}
+        # The manifest fills what the index row leaves empty; every key stays, empty or not.
+        fetched = _from_manifest(home, reg, top)
+        facts = {**facts, **{k: v for k, v in fetched.items() if v and not facts.get(k)}}
     return {"name": name, "registry": reg.name, "location": reg.location,
             "newest": str(top.version), **facts,
             "versions": [{"version": str(e.version), "source": e.describe_row(), "label": isinstance(e.version, Label)}

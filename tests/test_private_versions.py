@@ -5,6 +5,7 @@ through `.nupm/bin` launchers."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
@@ -283,3 +284,16 @@ def test_a_private_copy_from_a_path_is_checked_for_changes_like_any_path_package
         f.write("# changed\n")
     proc = env.run("lock", "--check", cwd=app)
     assert proc.returncode == 1 and f"utils: files under {local} changed" in proc.stderr + proc.stdout
+
+
+def test_info_and_outdated_tell_the_private_copy_apart(env, registry):
+    app = make_project(env.tmp / "app", "app", deps={"pkg-a": "^1", "pkg-c": "^1"})
+    env.ok("install", cwd=app)
+    # The registry's rows carry no description: `info` reads it from the manifest (this printed a traceback).
+    info = env.ok("info", "utils", cwd=app).stdout.splitlines()
+    assert info[0] == "utils 2.0.0  (module, registry main)" and "license" not in "".join(info)
+    assert f"  2.0.0 in project app ({app})" in info and f"  1.1.0 in project app ({app})" in info
+    (registry / "utils.nuon").write_text((registry / "utils.nuon").read_text().replace(
+        "]]", '], [utils, "1.9.0", pkgs/utils-1.1.0, local, null]]'))
+    rows = {r["name"]: r for r in json.loads(env.ok("outdated", "--json", cwd=app).stdout)}
+    assert rows["utils@pkg-a"]["allowed"] == "1.9.0" and rows["utils"]["allowed"] == "2.0.0"
