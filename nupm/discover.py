@@ -140,10 +140,10 @@ def outdated(project) -> list[dict]:
     wants: dict[str, list[str]] = {}
     for name, req in project.manifest.dependencies.items():
         wants.setdefault(name, []).append(str(req.range or "*"))
-    copies = lock.copies()  # a private copy answers to its own dependants' requirements
+    routes = lock.routes()  # a private copy answers to its own dependants' requirements
     for pkg in lock.packages:
         for dep, text in pkg.dependencies.items():
-            target = copies.get((pkg.id, dep))
+            target = routes.target(pkg.id, dep)
             wants.setdefault(target.id if target else dep, []).append(text)
     registries = {r.name: r for r in _registries(project.manifest)}
     rows = []

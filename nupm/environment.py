@@ -46,7 +46,7 @@ def describe(manifest: Manifest, installed: list[tuple[LockedPackage, StoreEntry
     owners: dict[str, str] = {}
     nu, nu_range = None, manifest.nu_version
     view_dirs, shims, shimmed = views.views(installed, env_dir)
-    for pkg, entry in sorted(installed, key=lambda pe: pe[0].id):
+    for pkg, entry in sorted(installed, key=_by_id):
         if pkg.copy:
             continue  # found by its dependants' views only
         if entry.type == "nushell":

@@ -51,12 +51,22 @@ class Lock:
     def by_id(self) -> dict[str, LockedPackage]:
         return {p.id: p for p in self.packages}
 
-    def copies(self) -> dict[tuple[str, str], LockedPackage]:
-        """(dependant's id, package name) -> the private copy of that package that dependant gets."""
-        return {(dependant, p.name): p for p in self.packages for dependant in p.serves}
+    def routes(self) -> Routes:
+        return Routes(self.packages)
 
-    def has_copies(self) -> bool:
-        return any(p.copy for p in self.packages)
+
+class Routes:
+    """Which locked package each dependant gets for each of its dependencies: the private copy serving it,
+    else the shared version. The one place that rule is written (views, tree/why, outdated use it)."""
+
+    def __init__(self, packages: list[LockedPackage]):
+        self.by_id = {p.id: p for p in packages}
+        self._shared = {p.name: p for p in packages if p.copy is None}
+        self._copies = {(dependant, p.name): p for p in packages for dependant in p.serves}
+
+    def target(self, dependant: str, name: str) -> LockedPackage | None:
+        """What `dependant` (an id) gets for its dependency `name`; None when nothing locked provides it."""
+        return self._copies.get((dependant, name)) or self._shared.get(name)
 
 
 # -- writing -------------------------------------------------------------------------------------

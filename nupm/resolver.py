@@ -686,7 +686,7 @@ def _clash(failure: NoSolution) -> str:
         ranges.setdefault(real_name(dep), set()).add(need.req.describe())
     order = list(ranges)
     if manifest_mod.NUSHELL in ranges:
-        return manifest_mod.NUSHELL
+        return manifest_mod.NUSHELL  # Nushell depends on nothing: when the proof needs it, it is the clash
     return max(order, key=lambda n: (len(ranges[n]), order.index(n)))
 
 
@@ -717,12 +717,7 @@ def explain(root: Manifest, failure: NoSolution, universe: _Universe, finder: Pa
         cause = _Cause(None if parent == ROOT else universe.cands[parent][index], need)
         if cause not in causes.setdefault(real_name(dep), []):
             causes[real_name(dep)].append(cause)
-    # The package the failure is about: the one whose requirements clash (most distinct ranges), else the
-    # one met last (nearest to the conflict).
-    order = list(causes)
-    name = max(order, key=lambda n: (len({c.requirement.req.describe() for c in causes[n]}), order.index(n)))
-    if manifest_mod.NUSHELL in causes:
-        name = manifest_mod.NUSHELL  # Nushell depends on nothing: when the proof needs it, it is the clash
+    name = _clash(failure)
     root_label = f"{root.name} {root.version}"
     lines = [f"cannot resolve {'Nushell' if name == manifest_mod.NUSHELL else name}"]
     seen = set()

@@ -26,6 +26,7 @@ from nupm.activation.quoting import quote_nu
 from nupm.description import Shim
 from nupm.errors import NupmError
 from nupm.fsutil import write_new
+from nupm.lock import Routes
 from nupm.paths import SHIMS, VIEWS
 
 MODULE_FILE = "mod.nu"
@@ -36,18 +37,18 @@ class PrivateCommands(NupmError):
 
 
 def views(installed: list, env_dir: Path) -> tuple[dict[str, dict[str, str]], dict[str, Shim], dict[str, str]]:
-    """For `installed` (locked package, store entry) pairs: the views (directory -> the entries that differ
-    from lib/), the shims (directory -> Shim), and the shared modules now found through a shim (name -> shim
+    """For `installed` (locked package, store entry) pairs: the views (directory -> the copies it holds,
+    name -> where), the shims (directory -> Shim), and the shared modules now found through a shim (name -> shim
     directory). All empty without private copies."""
     if not any(pkg.copy for pkg, _ in installed):
         return {}, {}, {}
     by_id = {pkg.id: (pkg, entry) for pkg, entry in installed}
-    copies = {(dependant, pkg.name): pkg.id for pkg, _ in installed for dependant in pkg.serves}
-    _refuse_private_commands(installed, by_id)
+    routes = Routes([pkg for pkg, _ in installed])
+    _refuse_private_commands(installed, routes)
 
     def target(dependant: str, name: str) -> str | None:
-        found = copies.get((dependant, name), name)
-        return found if found in by_id else None
+        found = routes.target(dependant, name)
+        return found.id if found else None
 
     def dependency_modules(ident: str) -> list[tuple[str, str]]:
         """(module name, the package id providing it) for each module dependency of `ident`."""
@@ -71,10 +72,10 @@ def views(installed: list, env_dir: Path) -> tuple[dict[str, dict[str, str]], di
     for ident, (pkg, _) in by_id.items():
         overrides = {}
         for dep in pkg.dependencies:
-            copy = copies.get((ident, dep))
-            if copy in by_id:
-                entry = by_id[copy][1]
-                overrides.update({name: module_path(copy, name) for name in entry.modules})
+            copy = routes.target(ident, dep)
+            if copy is not None and copy.copy:
+                entry = by_id[copy.id][1]
+                overrides.update({name: module_path(copy.id, name) for name in entry.modules})
                 overrides.update({name: str(entry.path / rel) for name, rel in entry.collections.items()})
         if overrides:
             view_dirs[str(env_dir / VIEWS / ident)] = dict(sorted(overrides.items()))
@@ -98,13 +99,13 @@ def lib_of(env_dir: Path, ident: str, view_dirs: dict) -> str | None:
     return own if own in view_dirs else None
 
 
-def _refuse_private_commands(installed: list, by_id: dict) -> None:
+def _refuse_private_commands(installed: list, routes: Routes) -> None:
     """An environment has one command of each name: a private copy may bring a module, nothing to run."""
     for pkg, entry in installed:
         provided = [*entry.scripts, *entry.binaries, *(f"plugin {p}" for p in entry.plugins)]
         if pkg.copy and provided:
-            shared = next((f"{p.name} {p.version}" for p, _ in installed if p.name == pkg.name and not p.copy),
-                          f"another {pkg.name}")
+            found = routes.by_id.get(pkg.name)  # the shared version's id is its name
+            shared = f"{found.name} {found.version}" if found else f"another {pkg.name}"
             raise PrivateCommands(
                 f"{pkg.name} {pkg.version} would be private to {', '.join(pkg.serves)} (which cannot share "
                 f"{shared}), but it also provides {', '.join(sorted(provided))}: an environment has one command "

@@ -232,5 +232,7 @@ def test_mutated_locks_with_private_copies(edits):
         except NupmError:
             return
         assert all(manifest.valid_name(part) for p in found.packages for part in p.id.split("@"))
-        found.copies()
+        routes = found.routes()
+        assert all(routes.target(p.id, d) is None or routes.target(p.id, d).name == d
+                   for p in found.packages for d in p.dependencies)
         lock.stale_reasons(manifest.load(root / "nupm.toml"), found)

@@ -57,21 +57,16 @@ def _names(ids, by_id) -> str:
 
 
 class _Graph:
-    """The lock as a graph of package ids: a dependency edge leads to the private copy serving the dependant,
-    else to the shared version."""
+    """The lock as a graph of package ids: a dependency edge leads where `Lock.routes` says."""
 
     def __init__(self, lock: Lock):
-        self.by_id = lock.by_id()
-        self.copies = lock.copies()
-
-    def target(self, dependant: str, name: str) -> str | None:
-        found = self.copies.get((dependant, name))
-        return found.id if found else (name if name in self.by_id else None)
+        self.routes = lock.routes()
+        self.by_id = self.routes.by_id
 
     def children(self, ident: str) -> list[tuple[str, str]]:
         """(dependency's id, requirement as declared), sorted by name."""
         deps = self.by_id[ident].dependencies
-        return [(t, req) for name, req in sorted(deps.items()) if (t := self.target(ident, name))]
+        return [(t.id, req) for name, req in sorted(deps.items()) if (t := self.routes.target(ident, name))]
 
     def step(self, ident: str, declared: str) -> dict:
         pkg = self.by_id[ident]
