@@ -117,8 +117,7 @@ def apply(overlay: Overlay, manifest_text: str, lock: Lock, change: str, lock_te
     manifest = overlay.manifest(manifest_text)
     lock_text = lock_text if lock_text is not None else lock_mod.render(lock, None)
     overlay.home.overlays.mkdir(parents=True, exist_ok=True)
-    with using_store(overlay.home, lock) as (entries, _):
-        installed = list(zip(lock.packages, entries, strict=True))
+    with using_store(overlay.home, lock) as (installed, _):
         description = environment.describe(manifest, installed, overlay.dir, kind="global")
         # The record first, then the swap that names it: a kill in between leaves a record that the
         # directory does not name, which history skips and the next change replaces.

@@ -240,7 +240,7 @@ class InstallReport:
 
 @contextlib.contextmanager
 def using_store(home: Home, lock: Lock) -> Iterator[tuple[list, int]]:
-    """The store entries of every locked package (installing what is missing) and how many were new, kept
+    """Each locked package with its store entry (installing what is missing) and how many were new, kept
     live for `nupm gc` from before the first look-up until the block ends: write the environment and its
     permanent root inside the block, and no gc can remove an entry in between."""
     from nupm import roots
@@ -255,14 +255,13 @@ def _unchanged(project: Project, lock: Lock, home: Home) -> InstallReport | None
     registered. Then env.json already names these entries, so gc keeps them without a temporary root."""
     from nupm import environment, roots, store
 
-    entries = [store.lookup(home, pkg) for pkg in lock.packages]
-    if not all(entries) or not roots.is_registered(home, project.env_dir):
+    installed = [(pkg, store.lookup(home, pkg)) for pkg in lock.packages]
+    if not all(entry for _, entry in installed) or not roots.is_registered(home, project.env_dir):
         return None
-    installed = list(zip(lock.packages, entries, strict=True))
     description = environment.describe(project.manifest, installed, project.env_dir)
     if not environment.is_current(project.env_dir, environment.generated_files(description), description):
         return None
-    return InstallReport(len(entries), 0, False)
+    return InstallReport(len(installed), 0, False)
 
 
 def install_lock(project: Project, lock: Lock) -> InstallReport:
@@ -271,13 +270,12 @@ def install_lock(project: Project, lock: Lock) -> InstallReport:
     home = project.home
     report = _unchanged(project, lock, home)
     if report is None:
-        with using_store(home, lock) as (entries, fetched):
-            installed = list(zip(lock.packages, entries, strict=True))
+        with using_store(home, lock) as (installed, fetched):
             description = environment.describe(project.manifest, installed, project.env_dir)
             changed = environment.write(project.env_dir, description)
             roots.register_root(home, project.env_dir)
             environment.check_links(project.env_dir, description)
-        report = InstallReport(len(entries), fetched, changed)
+        report = InstallReport(len(installed), fetched, changed)
     mark_current(project)
     return report
 
@@ -330,18 +328,22 @@ def _waits(home: Home, missing: list[LockedPackage]) -> int:
 
 
 def _fill_store(home: Home, lock: Lock) -> tuple[list, int]:
-    """Install what the store lacks, `jobs` packages at a time (callers hold `using_store`)."""
+    """Install what the store lacks, `jobs` packages at a time (callers hold `using_store`): each locked
+    package with its entry, and how many entries are new."""
     from nupm import progress, store
     from nupm.sources import network
 
-    missing = [p for p in lock.packages if store.lookup(home, p) is None]
+    found = [(p, store.lookup(home, p)) for p in lock.packages]
+    missing = [p for p, entry in found if entry is None]
     if not missing:
-        return [store.lookup(home, p) for p in lock.packages], 0
+        return found, 0
     shown = progress.current()
     shown.start("Installing", total=len(missing))
 
-    def one(pkg):
-        if store.lookup(home, pkg) is None:
+    def one(pkg, entry):
+        if entry is not None:  # found above: not read again
+            return entry, False
+        if store.lookup(home, pkg) is None:  # another nupm may have installed it meanwhile
             shown.begin(pkg.id)
         entry, new = store.ensure(home, pkg)
         if new:
@@ -353,15 +355,15 @@ def _fill_store(home: Home, lock: Lock) -> tuple[list, int]:
     try:
         jobs = max(1, min(network.current().jobs, _waits(home, missing)))
         if jobs == 1:
-            results = [one(pkg) for pkg in lock.packages]
+            results = [one(pkg, entry) for pkg, entry in found]
         else:
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="nupm-install") as pool:
-                results = list(pool.map(one, lock.packages))
+                results = list(pool.map(lambda item: one(*item), found))
     finally:
         shown.finish()
-    return [e for e, _ in results], sum(new for _, new in results)
+    return [(p, e) for p, (e, _) in zip(lock.packages, results, strict=True)], sum(new for _, new in results)
 
 
 def sync(project: Project, registry: str | None = None, locked: bool = False, frozen: bool = False,
